@@ -75,7 +75,7 @@ _add("fear_stay_home_strength", 0.7, "share", (0.3, 1.0), PROB,
 
 # --- victimization (routine activity theory) -----------------------------------------
 G = "victimization"
-_add("offences_per_offender_phase", 0.5, "attempts per active offender per phase",
+_add("offences_per_offender_phase", 0.25, "attempts per active offender per phase",
      (0.1, 1.5), (0.0, 10.0), "calibrated (to about 15% victimized per year)",
      "Attempts an active offender makes in one day or night phase.", G)
 _add("guardianship_effect", 2.0, "per unit street share", (0.5, 4.0), (0.0, 20.0),
@@ -113,7 +113,7 @@ _add("women_public_vulnerability", 1.5, "relative risk", (1.0, 3.0), (0.0, 20.0)
 _add("migrant_vulnerability", 1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
      "assumed (seeds 001-002: migrants' limited support networks)",
      "Relative risk of residents in human mobility.", G)
-_add("severe_share", 5e-4, "share of incidents", (1e-4, 3e-3), PROB,
+_add("severe_share", 3.5e-4, "share of incidents", (1e-4, 3e-3), PROB,
      "calibrated to Quito's ~8 homicides per 100,000 (seed 000)",
      "Share of incidents that are severe violence (the homicide analogue) in a "
      "barrio of average disadvantage without recruitment pressure.", G)
@@ -164,11 +164,11 @@ _add("detention_days", 120, "days", (30, 365), (1, 3650),
 
 # --- perception (Prieto Curiel & Bishop 2017) ---------------------------------------
 G = "perception"
-_add("safe_public_baseline", 0.45, "perceived safety 0-1", (0.35, 0.6), PROB,
-     "calibrated to 41% feeling safe in public spaces (seed 000)",
+_add("safe_public_baseline", 0.548, "perceived safety 0-1", (0.4, 0.7), PROB,
+     "calibrated by hand to 41% feeling safe in public spaces in the baseline (seed 000)",
      "Mean personal baseline of perceived safety in public spaces.", G)
-_add("safe_neighbourhood_baseline", 0.53, "perceived safety 0-1", (0.4, 0.65), PROB,
-     "calibrated to 51% feeling safe in neighbourhoods (seed 000)",
+_add("safe_neighbourhood_baseline", 0.575, "perceived safety 0-1", (0.45, 0.7), PROB,
+     "calibrated by hand to 51% feeling safe in neighbourhoods in the baseline (seed 000)",
      "Mean personal baseline of perceived safety in the own neighbourhood.", G)
 _add("baseline_heterogeneity", 0.15, "sd", (0.08, 0.25), (0.0, 1.0), "assumed",
      "Spread of personal baselines.", G)
@@ -186,29 +186,33 @@ _add("own_victimization_drop", 0.35, "perceived safety", (0.1, 0.6), PROB,
      "assumed after Prieto Curiel & Bishop 2017", "Drop of perceived safety of a victim.", G)
 _add("victimization_scar", 0.03, "perceived safety", (0.0, 0.1), PROB,
      "assumed (fear can outlast crime: Prieto Curiel & Bishop 2017)",
-     "Lasting drop of a victim's personal baseline.", G)
+     "Lasting drop of a victim's perceived-safety target (a scar that heals slowly).", G)
+_add("scar_recovery", 0.005, "per day", (0.001, 0.02), PROB,
+     "assumed (fear after victimization fades over months to a year)",
+     "Daily rate at which victimization scars heal.", G)
 _add("tie_victimization_drop", 0.08, "perceived safety", (0.02, 0.2), PROB,
      "assumed (vicarious victimization: Skogan & Maxfield 1981)",
      "Drop of perceived safety when a tie is victimized.", G)
-_add("fear_contagion", 0.04, "per conversation", (0.01, 0.1), PROB,
+_add("fear_contagion", 0.05, "share of the gap per conversation", (0.01, 0.15), PROB,
      "Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance)",
-     "Move toward fear after talking to a fearful tie.", G)
-_add("reassurance", 0.015, "per conversation", (0.0, 0.05), PROB,
-     "Prieto Curiel & Bishop 2017", "Move toward safety after talking to a reassured tie.", G)
+     "Pull toward a more fearful tie's perception after a conversation.", G)
+_add("reassurance", 0.02, "share of the gap per conversation", (0.0, 0.08), PROB,
+     "Prieto Curiel & Bishop 2017",
+     "Pull toward a more reassured tie's perception after a conversation.", G)
 _add("conversations_per_week", 2.0, "per week", (0.5, 7.0), (0.0, 7.0), "assumed",
      "How often a resident talks about safety with a tie.", G)
 _add("neighbourhood_incident_drop", 0.4, "perceived safety per incident per resident",
      (0.1, 1.0), (0.0, 10.0), "assumed", "Drop of neighbourhood perception per local "
      "incident, divided among the barrio's residents.", G)
-_add("disorder_perception_effect", 0.15, "perceived safety per unit", (0.05, 0.3), PROB,
+_add("disorder_perception_effect", 0.10, "perceived safety per unit", (0.03, 0.3), PROB,
      "Skogan 1990 (disorder and decline)", "Fall of the safety target with visible disorder.", G)
-_add("lighting_perception_effect", 0.12, "perceived safety per unit", (0.02, 0.25), PROB,
+_add("lighting_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
      "Painter 1996; Welsh & Farrington 2008 (lighting raises feelings of safety)",
      "Rise of the public-space safety target with lighting coverage.", G)
 _add("police_visibility_perception_effect", 0.04, "perceived safety per unit", (0.0, 0.12),
      PROB, "Gill et al. 2014 (community policing improves perceived disorder and safety)",
      "Rise of the safety target per unit of visible police presence.", G)
-_add("committee_perception_effect", 0.12, "perceived safety per unit", (0.02, 0.25), PROB,
+_add("committee_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
      "assumed (participation and collective efficacy)",
      "Rise of the neighbourhood safety target with collective efficacy; members "
      "get the same again.", G)
@@ -221,9 +225,10 @@ _add("safe_threshold", 0.5, "perceived safety 0-1", (0.5, 0.5), PROB,
 
 # --- committees ---------------------------------------------------------------------
 G = "committees"
-_add("committee_join_rate", 0.02, "per week", (0.005, 0.05), PROB, "assumed",
+_add("committee_join_rate", 0.002, "per week", (0.0005, 0.01), PROB,
+     "assumed (about 10% of residents members at steady state)",
      "Weekly chance a resident of a committee barrio joins, at full trust.", G)
-_add("committee_leave_rate", 0.005, "per week", (0.001, 0.02), PROB, "assumed",
+_add("committee_leave_rate", 0.01, "per week", (0.003, 0.03), PROB, "assumed",
      "Weekly chance a member leaves.", G)
 _add("committee_efficacy_gain", 0.05, "per week", (0.01, 0.15), PROB,
      "assumed (Sampson et al. 1997)", "Weekly rise of collective efficacy toward the "
@@ -263,10 +268,10 @@ _add("legitimacy_baseline", 0.5, "0-1", (0.3, 0.7), PROB,
 _add("heavy_handed_legitimacy_erosion", 0.08, "legitimacy per operation", (0.02, 0.2),
      PROB, "after Epstein 2002 (legitimacy) and Tyler 2004 (procedural justice)",
      "Fall of a barrio's legitimacy per fully heavy-handed operation.", G)
-_add("community_policing_legitimacy_gain", 0.002, "per day", (0.0, 0.005), PROB,
+_add("community_policing_legitimacy_gain", 0.0005, "per day", (0.0, 0.002), PROB,
      "Gill et al. 2014 (community policing raises legitimacy)",
      "Daily rise of legitimacy in a barrio with a UPC post.", G)
-_add("legitimacy_recovery", 0.002, "per day", (0.0005, 0.01), PROB, "assumed",
+_add("legitimacy_recovery", 0.005, "per day", (0.001, 0.02), PROB, "assumed",
      "Daily return of legitimacy toward baseline.", G)
 _add("reporting_probability", 0.35, "at legitimacy 1", (0.15, 0.6), PROB,
      "INEC victimization surveys: most offences go unreported",

@@ -1,0 +1,118 @@
+"""Interventions on a timeline: which barrios each programme covers, when, and its cost.
+
+Each intervention (a lever) starts on a date, ramps up linearly over ``ramp_months`` to
+cover ``intensity`` of the barrios (for patrol units and operations: of the stated
+units), and may end. New barrios are added in the targeting rule's order: worst first by
+an indicator (recomputed each month, so programmes follow the problem), a fixed random
+order, or a given list. Coverage only grows while the programme runs, which gives the
+staggered roll-out that treated-versus-untreated comparisons use. Exploratory walks by
+committees put their barrio first in line for lighting and public-space recovery.
+
+Costs accrue monthly (per treated barrio, post, committee or unit and year) and per
+operation; units of ``unit_cost_usd`` are in ``simulation.config.COST_UNITS``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from simulation.config import INTERVENTIONS, Scenario
+
+BARRIO_PROGRAMMES = tuple(n for n in INTERVENTIONS if n not in ("patrol_units", "police_operations"))
+WALK_STEERED = ("street_lighting", "public_space_recovery")
+
+
+def ramp_fraction(cfg, today: date) -> float:
+    """0 before the start and after the end; rises linearly to 1 over the ramp."""
+    if cfg is None or today < cfg.start or (cfg.end is not None and today >= cfg.end):
+        return 0.0
+    months = (today.year - cfg.start.year) * 12 + (today.month - cfg.start.month) + 1
+    if cfg.ramp_months <= 0:
+        return 1.0
+    return min(1.0, months / cfg.ramp_months)
+
+
+class Timeline:
+    """Coverage masks, unit counts and costs of every intervention over time."""
+
+    def __init__(self, scenario: Scenario, model):
+        self.model = model
+        self.configs = scenario.interventions.active()
+        n = model.city.n
+        self.treated = {name: np.zeros(n, dtype=bool) for name in INTERVENTIONS}
+        valid = model.valid_barrios
+        self._random_order = {name: model.rng.permutation(valid) for name in INTERVENTIONS}
+        self.priority: list[int] = []
+        self.cost_usd = 0.0
+        self.cost_by = dict.fromkeys(INTERVENTIONS, 0.0)
+
+    def config(self, name: str):
+        return self.configs.get(name)
+
+    def prioritise(self, barrio: int):
+        if barrio not in self.priority:
+            self.priority.append(barrio)
+
+    def indicator(self, name: str) -> np.ndarray:
+        cfg = self.configs.get(name)
+        return self.model.indicator(cfg.indicator if cfg else "incidents")
+
+    def update_month(self, today: date) -> dict[str, float]:
+        """Extend or end coverage for this month, book the month's costs and return the
+        ramp fraction of every intervention."""
+        ramps = {}
+        for name in INTERVENTIONS:
+            cfg = self.configs.get(name)
+            ramps[name] = ramp_fraction(cfg, today)
+            if name in BARRIO_PROGRAMMES:
+                self._cover(name, cfg, ramps[name])
+                units = int(self.treated[name].sum())
+            elif name == "patrol_units":
+                units = round(cfg.units * cfg.intensity * ramps[name]) if cfg else 0
+            else:
+                continue  # operations are paid per operation
+            if cfg is not None:
+                self._book(name, units * cfg.unit_cost_usd / 12)
+        return ramps
+
+    def _cover(self, name, cfg, ramp):
+        treated = self.treated[name]
+        if ramp == 0:
+            treated[:] = False
+            return
+        target = int(round(cfg.intensity * ramp * len(self.model.valid_barrios)))
+        missing = target - int(treated.sum())
+        if missing > 0:
+            order = self._order(name, cfg)
+            order = order[~treated[order]]
+            treated[order[:missing]] = True
+
+    def _order(self, name, cfg) -> np.ndarray:
+        if cfg.targeting == "list":
+            ids = np.asarray(cfg.barrios, dtype=np.int64)
+            return ids[(ids >= 0) & (ids < self.model.city.n)]
+        if cfg.targeting == "random":
+            order = self._random_order[name]
+        else:
+            valid = self.model.valid_barrios
+            values = self.model.indicator(cfg.indicator)[valid]
+            order = valid[np.argsort(-values, kind="stable")]
+        if name in WALK_STEERED and self.priority:
+            first = np.asarray(self.priority, dtype=np.int64)
+            order = np.concatenate([first, order[~np.isin(order, first)]])
+        return order
+
+    def operations_per_year(self, today: date) -> float:
+        cfg = self.configs.get("police_operations")
+        return cfg.per_year * cfg.intensity * ramp_fraction(cfg, today) if cfg else 0.0
+
+    def add_operation_cost(self, n_ops: int):
+        cfg = self.configs.get("police_operations")
+        if cfg is not None:
+            self._book("police_operations", n_ops * cfg.unit_cost_usd)
+
+    def _book(self, name: str, usd: float):
+        self.cost_by[name] += usd
+        self.cost_usd += usd

@@ -1,0 +1,263 @@
+"""The Barrios model: Quito's barrios, residents, committees and police, one day per step.
+
+Each step is one day with a day phase and a night phase:
+
+1. on the first day of a month the intervention timeline is updated (coverage, posts,
+   committees, patrol units, operations, sports places, youth prevention, inclusion);
+2. police deploy (UPC posts, patrols by strategy, scheduled operations);
+3. youth decide whether to offend today (``offending``);
+4. day phase, then night phase: residents are placed by their routine (``routine``),
+   offences fall on people present (``victimization``), arrests take offenders away;
+5. consequences: repeat/near-repeat attractiveness, reports, legitimacy, perception
+   (``perception``), committee meetings (weekly), lighting and disorder works;
+6. outcomes are collected with Mesa's ``DataCollector``.
+
+Before the scenario's start date the model runs ``burn_in_days`` unrecorded days so that
+perception, attractiveness and detentions start from a settled state.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import mesa
+import numpy as np
+
+from simulation import committees, offending, perception, routine, victimization
+from simulation.city import City, synthetic_layout, table_layout
+from simulation.committees import Committee
+from simulation.config import Scenario
+from simulation.interventions import Timeline
+from simulation.outcomes import REPORTERS, Outcomes
+from simulation.parameters import Params
+from simulation.police import Police, month_days
+from simulation.population import Population, create_agents
+
+DEFAULT_SCALE = 100.0  # inhabitants per agent at which per-incident effects are set
+LIGHTING_DISORDER_WORKS_RATE = 0.02  # per day: how fast recovery works change a treated barrio
+
+
+class BarriosModel(mesa.Model):
+    """Violence prevention in Quito's barrios.
+
+    Args:
+        scenario: a validated ``simulation.config.Scenario``.
+        rng: seed or ``numpy.random.Generator``/``SeedSequence``; defaults to the
+            scenario's ``run.seed``.
+        city_table: barrio attributes replacing the synthetic layout (see ``city``).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, rng=None, city_table=None):
+        scenario = scenario or Scenario()
+        super().__init__(rng=scenario.run.seed if rng is None else rng)
+        self.config = scenario
+        self.params = params = Params(scenario.parameters)
+        c = scenario.city
+        self.scale_factor = c.inhabitants_per_agent / DEFAULT_SCALE
+
+        self.city = City(c.width, c.height, self.random)
+        self.grid = self.city.grid
+        if city_table is None:
+            synthetic_layout(self.city, c.population, c.disadvantage_shift, c.layout_seed)
+        else:
+            table_layout(self.city, city_table, c.population)
+        self.valid_barrios = np.flatnonzero(self.city.valid)
+        self.city.layer("legitimacy")[:] = params.legitimacy_baseline
+        self.initial_disorder = self.city.layer("disorder").copy()
+
+        self.population = pop = Population(self.city, params, c.inhabitants_per_agent, self.rng)
+        create_agents(self, pop)
+        offending.init_propensity(pop, self.city, params, self.rng)
+        self.propensity_target = offending.target_propensity(pop, self.city, params)
+        perception.init_baselines(pop, params, self.rng)
+
+        self.start_date = scenario.run.start
+        self.day = -scenario.run.burn_in_days
+        self.committees: dict[int, Committee] = {}
+        self.members_per_barrio = np.zeros(self.city.n)
+        self.patrol_request_threshold = 2.0
+        self.timeline = Timeline(scenario, self)
+        self.police = Police(self)
+        self.outcomes = Outcomes(self)
+        self.end_day = scenario.n_days
+
+        self._plan_month(self.date)
+        self._settle()
+
+        while self.day < 0:
+            self._simulate_day()
+        self.timeline.cost_usd = 0.0
+        self.timeline.cost_by = dict.fromkeys(self.timeline.cost_by, 0.0)
+        self.outcomes.month_incidents[:] = 0
+        for mask in self.outcomes.month_police.values():
+            mask[:] = False
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: (lambda m, k=k: m.outcomes.values[k]) for k in REPORTERS})
+        self.outcomes.compute()
+        self.datacollector.collect(self)
+
+    # --- time ----------------------------------------------------------------------
+    @property
+    def date(self) -> date:
+        return self.start_date + timedelta(days=self.day)
+
+    def day_of(self, when: date) -> int:
+        return (when - self.start_date).days
+
+    @property
+    def month(self) -> int:
+        """Months since the start (0 in the start month)."""
+        d, s = self.date, self.start_date
+        return (d.year - s.year) * 12 + d.month - s.month
+
+    def step(self):
+        self._simulate_day()
+        self.outcomes.compute()
+        self.datacollector.collect(self)
+        if self.date.day == 1 or self.day >= self.end_day:
+            self.outcomes.close_month(self.month - 1 if self.date.day == 1 else self.month)
+        if self.day >= self.end_day:
+            self.running = False
+
+    def run(self, progress=None):
+        """Run to the scenario's end; ``progress(days_done)`` is called every 30 days."""
+        while self.running:
+            self.step()
+            if progress is not None and (self.day % 30 == 0 or not self.running):
+                progress(self.day)
+
+    # --- one day -------------------------------------------------------------------
+    def _simulate_day(self):
+        pop, city, params, rng, day = self.population, self.city, self.params, self.rng, self.day
+        today = self.date
+        if today.day == 1 and day > -self.config.run.burn_in_days:
+            self._plan_month(today)
+        self.police.deploy(day)
+        self.outcomes.mark_police(self.police)
+        offending.adjust_propensity(pop, self.propensity_target, params)
+        offenders = offending.active_offenders(pop, day, rng)
+
+        day_loc = routine.day_locations(pop, params, today.weekday(), day, rng)
+        by_day = victimization.run_phase(self, day_loc, offenders, night=False)
+        night_loc = routine.night_locations(pop, params, day, rng)
+        night_loc[offenders] = np.where(pop.detained_until[offenders] <= day,
+                                        pop.night_spot[offenders], routine.NOWHERE)
+        by_night = victimization.run_phase(self, night_loc, offenders, night=True)
+        raid = self.police.operation_arrests(night_loc, offenders)
+        arrested = np.unique(np.concatenate([by_day.arrested, by_night.arrested, raid]))
+        offending.detain(pop, arrested, day, params, rng)
+
+        incidents = by_day.incidents + by_night.incidents
+        victimization.update_attractiveness(city, params, incidents, self.scale_factor)
+        self.police.record_reports(incidents)
+        self.police.update_legitimacy()
+        decaying = city.layer("incidents")
+        decaying *= 1 - 1 / 30
+        decaying += incidents
+
+        self._perceive(by_day, day_loc, by_night, night_loc, incidents)
+        committees.decay_efficacy(city, params)
+        if today.weekday() == 6:
+            self._committee_week()
+        self._works()
+
+        self.outcomes.day_counts.update(arrests=len(arrested), active_offenders=len(offenders))
+        self.outcomes.record_day(incidents, by_day.severe_expected + by_night.severe_expected,
+                                 by_day.severe_events + by_night.severe_events)
+        self.day += 1
+
+    def _perceive(self, by_day, day_loc, by_night, night_loc, incidents):
+        pop, params = self.population, self.params
+        if self.day % 7 == 0 or self._targets is None:  # the environment changes slowly
+            perception.heal(pop, params, 7)
+            env_p, env_n = perception.environment(self.city, params, self.reference)
+            self._targets = perception.targets(pop, params, env_p, env_n)
+        perception.relax(pop, params, *self._targets)
+        for outcome, loc in ((by_day, day_loc), (by_night, night_loc)):
+            pop.last_victimized[outcome.victims] = self.day
+            perception.victimization_shock(pop, params, outcome.victims, loc[outcome.victims])
+        perception.neighbourhood_news(pop, params, incidents, self.scale_factor)
+        perception.conversations(pop, params, self.rng)
+        perception.clip(pop)
+
+    def _settle(self):
+        """Start from the steady state of whatever exists when the model starts: committee
+        membership and efficacy, legitimacy around posts, perception given what residents
+        see (the reference environment, against which later changes are measured)."""
+        pop, params, city = self.population, self.params, self.city
+        self.police.settle_legitimacy()
+        self.members_per_barrio = committees.settle(
+            pop, city, params, self.timeline.treated["safety_committees"], self.rng)
+        city.layer("police_presence")[:] = self.police.expected_presence()
+        self.reference = perception.reference_environment(city)
+        env_p, env_n = perception.environment(city, params, self.reference)
+        self._targets = perception.targets(pop, params, env_p, env_n)
+        pop.safe_public[:], pop.safe_neighbourhood[:] = self._targets
+        perception.clip(pop)
+        self.outcomes.barrio_safety()
+
+    def _committee_week(self):
+        committees.update_membership(self.population, self.city, self.params,
+                                     self.timeline.treated["safety_committees"], self.rng)
+        self.members_per_barrio = np.bincount(self.population.home,
+                                              weights=self.population.committee_member,
+                                              minlength=self.city.n)
+        for committee in self.committees.values():
+            committee.meet()
+
+    def _works(self):
+        """Lighting installation and public-space recovery progress; disorder drifts back."""
+        city, params, t = self.city, self.params, self.timeline.treated
+        lighting = city.layer("lighting")
+        lit = t["street_lighting"]
+        lighting[lit] += params.lighting_installation_rate * (1 - lighting[lit])
+        recovered = t["public_space_recovery"]
+        target = self.initial_disorder * (1 - params.public_space_disorder_reduction * recovered)
+        rate = np.where(recovered, LIGHTING_DISORDER_WORKS_RATE, params.disorder_drift)
+        disorder = city.layer("disorder")
+        disorder += rate * (target - disorder)
+
+    # --- monthly planning ------------------------------------------------------------
+    def _plan_month(self, first: date):
+        tl, pop, params = self.timeline, self.population, self.params
+        ramps = tl.update_month(first)
+        self.police.set_posts(tl.treated["upc_posts"])
+        cfg = tl.config("patrol_units")
+        self.police.set_units(round(cfg.units * cfg.intensity * ramps["patrol_units"]) if cfg else 0)
+        self.police.plan_operations(first, month_days(first), tl.operations_per_year(first))
+        self._set_committees(tl.treated["safety_committees"])
+        places = tl.treated["sports_programmes"] * params.sports_places_per_barrio / self.config.city.inhabitants_per_agent
+        self.city.layer("sports_places")[:] = places
+        offending.enrol_sports(pop, places, params, self.rng)
+        offending.reach_prevention(pop, tl.treated["youth_prevention"], params)
+        pop.included[:] = pop.migrant & tl.treated["migrant_inclusion"][pop.home]
+        self.propensity_target = offending.target_propensity(pop, self.city, params)
+
+    def _set_committees(self, treated: np.ndarray):
+        for b in np.flatnonzero(treated):
+            if int(b) not in self.committees:
+                self.committees[int(b)] = Committee(self, int(b))
+        for b in [b for b in self.committees if not treated[b]]:
+            self.committees.pop(b).remove()
+
+    # --- indicators used for targeting ---------------------------------------------------
+    def indicator(self, name: str) -> np.ndarray:
+        layer = self.city.layer
+        match name:
+            case "disadvantage" | "disorder" | "population":
+                return layer(name)
+            case "darkness":
+                return 1 - layer("lighting")
+            case "incidents":
+                return layer("reported_incidents")
+            case "fear":
+                return 1 - layer("safe_neighbourhood")
+        raise ValueError(f"unknown indicator {name!r}")
+
+    def treated(self, name: str) -> np.ndarray:
+        return self.timeline.treated[name]
+
+    def barrio_panel(self):
+        """The monthly barrio panel as a DataFrame (see ``outcomes``)."""
+        return self.outcomes.barrio_panel()

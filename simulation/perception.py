@@ -1,0 +1,127 @@
+"""Perceived safety: opinion dynamics with memory loss (Prieto Curiel & Bishop 2017).
+
+Each resident has a perceived safety in public spaces and one in their own neighbourhood
+(0-1; "feels safe" above ``safe_threshold``). Every day it relaxes toward a target (memory
+decays toward a personal baseline plus what the resident sees: lighting, disorder,
+visible police, committee participation). Shocks move it away: own victimization (sharp,
+and a lasting scar on the baseline), victimization of ties, incidents in the home barrio.
+Residents talk with ties: fear spreads more easily than reassurance.
+
+The reported measure is the share feeling safe, over everybody and from a simulated
+survey sample (the published Tándem figures are a survey).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
+    """What residents see in each barrio, relative to the city at the start."""
+    light = city.layer("lighting") - reference["lighting"]
+    disorder = city.layer("disorder") - reference["disorder"]
+    police = np.minimum(city.layer("police_presence"), 3.0) - reference["police_presence"]
+    efficacy = city.layer("collective_efficacy") - reference["collective_efficacy"]
+    public = (params.lighting_perception_effect * light
+              - params.disorder_perception_effect * disorder
+              + params.police_visibility_perception_effect * police)
+    neighbourhood = public + params.committee_perception_effect * efficacy
+    return public, neighbourhood
+
+
+def reference_environment(city) -> dict:
+    pop = city.layer("population")
+    valid = city.valid
+    weights = pop[valid] / pop[valid].sum()
+    return {name: float(np.minimum(city.layer(name)[valid], 3.0) @ weights)
+            for name in ("lighting", "disorder", "police_presence", "collective_efficacy")}
+
+
+def init_baselines(pop, params, rng):
+    shift = (params.women_safety_shift * pop.female + params.migrant_safety_shift * pop.migrant
+             + params.youth_safety_shift * pop.youth)
+    spread = params.baseline_heterogeneity
+    pop.baseline_public[:] = params.safe_public_baseline + shift + rng.normal(0, spread, pop.n)
+    pop.baseline_neighbourhood[:] = (params.safe_neighbourhood_baseline + shift
+                                     + rng.normal(0, spread, pop.n))
+
+
+def targets(pop, params, env_public, env_neighbourhood) -> tuple[np.ndarray, np.ndarray]:
+    """Where each resident's perception is heading: baseline plus what they see, less
+    the scars of past victimization.
+
+    Public spaces: half the barrios they use (activity, night spot), half the city as a
+    whole (what is seen in the news). Neighbourhood: the home barrio; members of a
+    safety committee get the committee effect once more (participation itself reassures).
+    """
+    city_mean = env_public.mean() if env_public.size else 0.0
+    public = (pop.baseline_public + 0.25 * (env_public[pop.activity] + env_public[pop.night_spot])
+              + 0.5 * city_mean)
+    inclusion = params.migrant_inclusion_safety_gain * pop.included - pop.scar
+    neighbourhood = (pop.baseline_neighbourhood + env_neighbourhood[pop.home]
+                     + params.committee_perception_effect * 0.5 * pop.committee_member)
+    return (public + inclusion).astype(np.float32), (neighbourhood + inclusion).astype(np.float32)
+
+
+def heal(pop, params, days: int):
+    """Scars of victimization fade slowly (fear can outlast crime)."""
+    pop.scar *= np.float32((1 - params.scar_recovery) ** days)
+
+
+def relax(pop, params, target_public, target_neighbourhood):
+    rate = np.float32(params.memory_decay)
+    pop.safe_public += rate * (target_public - pop.safe_public)
+    pop.safe_neighbourhood += rate * (target_neighbourhood - pop.safe_neighbourhood)
+
+
+def victimization_shock(pop, params, victims: np.ndarray, where: np.ndarray):
+    """Own victimization lowers perception sharply and scars the baseline; each tie of a
+    victim is shaken too (vicarious victimization)."""
+    if not len(victims):
+        return
+    drop = params.own_victimization_drop
+    at_home = where == pop.home[victims]
+    pop.safe_public[victims] -= drop
+    pop.safe_neighbourhood[victims] -= np.where(at_home, drop, 0.5 * drop)
+    pop.scar[victims] += params.victimization_scar
+    ties = pop.ties[victims].ravel()
+    pop.safe_public[ties] -= params.tie_victimization_drop
+    pop.safe_neighbourhood[ties] -= 0.5 * params.tie_victimization_drop
+
+
+def neighbourhood_news(pop, params, incidents: np.ndarray, scale_factor: float):
+    """Incidents in a barrio lower its residents' neighbourhood perception (the drop per
+    incident is shared among the barrio's residents, so it does not depend on scale)."""
+    hit = np.flatnonzero(incidents)
+    if not len(hit):
+        return
+    per_resident = params.neighbourhood_incident_drop * incidents[hit] / np.maximum(
+        pop.residents_per_barrio[hit], 1)
+    idx, owner = pop.residents_of(hit)
+    pop.safe_neighbourhood[idx] -= per_resident[owner].astype(np.float32)
+
+
+def conversations(pop, params, rng):
+    """Some residents talk with one random tie today and move toward the tie's view.
+    Fear spreads more easily than reassurance (Prieto Curiel & Bishop 2017): the pull
+    toward a more fearful tie (``fear_contagion``) exceeds the pull toward a more
+    reassured one (``reassurance``)."""
+    talks = rng.poisson(pop.n * params.conversations_per_week / 7)
+    k = pop.ties.shape[1]
+    slot = rng.integers(0, pop.n * k, talks)  # a (talker, tie) pair in one draw
+    talkers, partner = slot // k, pop.ties.reshape(-1)[slot]
+    fear, reassure = np.float32(params.fear_contagion), np.float32(params.reassurance)
+    for state in (pop.safe_public, pop.safe_neighbourhood):
+        gap = state[partner] - state[talkers]
+        state[talkers] += np.where(gap < 0, fear, reassure) * gap
+
+
+def clip(pop):
+    np.clip(pop.safe_public, 0.0, 1.0, out=pop.safe_public)
+    np.clip(pop.safe_neighbourhood, 0.0, 1.0, out=pop.safe_neighbourhood)
+
+
+def survey(state: np.ndarray, threshold: float, sample_size: int, rng) -> float:
+    """Share feeling safe in a simple random sample (with replacement) of residents."""
+    sample = rng.integers(0, len(state), sample_size)
+    return float((state[sample] > threshold).mean())
