@@ -82,19 +82,23 @@ class CityConfig(_Strict):
 
 class Intervention(_Strict):
     """A lever on the timeline: from ``start`` it ramps up over ``ramp_months`` to cover
-    ``intensity`` (a share of barrios, or of the stated units), chosen by ``targeting``."""
+    ``intensity`` (a share of barrios, or of the stated units), chosen by ``targeting``.
+
+    ``ramp_from`` is the share of the full intensity already in place before ``start`` (a
+    programme that exists and is expanded); 0 means the programme begins at ``start``."""
 
     enabled: bool = True
     start: date = date(2023, 1, 1)
     end: date | None = None
     ramp_months: float = Field(6.0, ge=0, le=240)
+    ramp_from: float = Field(0.0, ge=0, le=1)
     intensity: float = Field(0.5, ge=0, le=1)
     targeting: Literal["worst_first", "random", "list"] = "worst_first"
     indicator: Indicator = "disadvantage"
     barrios: list[int] = Field(default_factory=list)
     unit_cost_usd: float = Field(0.0, ge=0, le=1e10)
 
-    @field_validator("ramp_months", "intensity", "unit_cost_usd", mode="before")
+    @field_validator("ramp_months", "ramp_from", "intensity", "unit_cost_usd", mode="before")
     @classmethod
     def _int_to_float(cls, v):
         return float(v) if isinstance(v, int) and not isinstance(v, bool) else v

@@ -2,11 +2,13 @@
 
 Each intervention (a lever) starts on a date, ramps up linearly over ``ramp_months`` to
 cover ``intensity`` of the barrios (for patrol units and operations: of the stated
-units), and may end. New barrios are added in the targeting rule's order: worst first by
-an indicator (recomputed each month, so programmes follow the problem), a fixed random
-order, or a given list. Coverage only grows while the programme runs, which gives the
-staggered roll-out that treated-versus-untreated comparisons use. Exploratory walks by
-committees put their barrio first in line for lighting and public-space recovery.
+units), and may end. A programme that already exists and is expanded sits at
+``ramp_from`` of its intensity before the start and ramps up from there. New barrios
+are added in the targeting rule's order: worst first by an indicator (recomputed each
+month, so programmes follow the problem), a fixed random order, or a given list.
+Coverage only grows while the programme runs, which gives the staggered roll-out that
+treated-versus-untreated comparisons use. Exploratory walks by committees put their
+barrio first in line for lighting and public-space recovery.
 
 Costs accrue monthly (per treated barrio, post, committee or unit and year) and per
 operation; units of ``unit_cost_usd`` are in ``simulation.config.COST_UNITS``.
@@ -25,13 +27,21 @@ WALK_STEERED = ("street_lighting", "public_space_recovery")
 
 
 def ramp_fraction(cfg, today: date) -> float:
-    """0 before the start and after the end; rises linearly to 1 over the ramp."""
-    if cfg is None or today < cfg.start or (cfg.end is not None and today >= cfg.end):
+    """The share of ``cfg.intensity`` in place on ``today``.
+
+    ``cfg.ramp_from`` before the start (0 for a new programme, more for one that exists
+    and is expanded); from the start it rises linearly from ``ramp_from`` to 1 over
+    ``ramp_months``, the start month counting as month 1 (so 1 at once if
+    ``ramp_months`` is 0); 0 from the end on. No configuration: 0.
+    """
+    if cfg is None or (cfg.end is not None and today >= cfg.end):
         return 0.0
+    if today < cfg.start:
+        return cfg.ramp_from
     months = (today.year - cfg.start.year) * 12 + (today.month - cfg.start.month) + 1
-    if cfg.ramp_months <= 0:
+    if cfg.ramp_months <= 0 or months >= cfg.ramp_months:
         return 1.0
-    return min(1.0, months / cfg.ramp_months)
+    return cfg.ramp_from + (1.0 - cfg.ramp_from) * months / cfg.ramp_months
 
 
 class Timeline:

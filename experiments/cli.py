@@ -1,0 +1,167 @@
+"""The ``barrios`` command line.
+
+Bad input (a scenario file that does not validate, a bad option) prints one line naming
+the file, the key, what was expected and what was found, and exits with status 2 —
+no traceback. An interrupted run keeps the replications it finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from experiments.scenario_files import ScenarioError, load_scenario, scenario_summary
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}") from None
+    if not 0 < value <= 30:
+        raise argparse.ArgumentTypeError(f"expected a number of years in (0, 30], found {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, found {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, found {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, found {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="barrios",
+        description="Barrios: agent-based simulation of violence-prevention interventions "
+                    "in Quito's barrios.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario and write its outputs",
+                         description="Simulate a scenario, print a summary next to the observed "
+                                     "survey figures, and write summary.json, timeseries.parquet, "
+                                     "barrios.parquet and perception.png to the output folder.")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. scenarios/quito_2023_2025.toml")
+    run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
+    run.add_argument("--replications", type=_positive_int,
+                     help="independent replications, each on its own seed stream; the summary "
+                          "gives means with 95%% intervals (default: the scenario's run.replications)")
+    run.add_argument("--years", type=_positive_float,
+                     help="years to simulate from the start date (default: the scenario's run.years)")
+    run.add_argument("--out", type=Path, help="output folder (default: runs/<scenario>-<seed>/)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary; errors only")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check scenario files without running them",
+                              description="Load and validate scenario files (following extend), "
+                                          "print what each one sets, exit 2 at the first bad file.")
+    validate.add_argument("files", type=Path, nargs="+", help="scenario files (TOML)")
+    validate.set_defaults(func=cmd_validate)
+
+    params = sub.add_parser("params", help="list every model parameter",
+                            description="Every parameter with its unit, default, plausible range "
+                                        "and the source of its default.")
+    params.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    params.set_defaults(func=cmd_params)
+    return parser
+
+
+def cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from experiments.outputs import RunFolder
+    from experiments.runner import run_replications, with_run_options
+    from experiments.summary import format_summary
+
+    loaded = load_scenario(args.scenario)
+    scenario = with_run_options(loaded.scenario, seed=args.seed,
+                                replications=args.replications, years=args.years)
+    loaded = type(loaded)(scenario, loaded.path, loaded.chain, loaded.city_table)
+    out = args.out or Path("runs") / f"{scenario.name}-{scenario.run.seed}"
+    folder = RunFolder(out)
+    total = scenario.n_days * scenario.run.replications
+    bar = tqdm(total=total, unit="day", desc=scenario.name, disable=args.quiet, file=sys.stderr)
+    done = {"days": 0}
+
+    def progress(day: int):
+        bar.update(max(day, 0) - done["days"])
+        done["days"] = max(day, 0)
+
+    interrupted = False
+    try:
+        for result in run_replications(loaded, progress):
+            folder.add(result)
+            done["days"] = 0
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+        summary, years = folder.finish(scenario)
+    if interrupted:
+        print(f"interrupted: kept {summary.get('replications', 0)} finished replication(s) in {out}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(format_summary(summary, years))
+        print(f"\nOutputs in {out}/: summary.json, timeseries.parquet, barrios.parquet, perception.png")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    for path in args.files:
+        loaded = load_scenario(path)
+        print(f"{path}: ok")
+        print("  " + scenario_summary(loaded).replace("\n", "\n  "))
+    return 0
+
+
+def cmd_params(args) -> int:
+    from simulation.parameters import PARAMETERS
+
+    if args.markdown:
+        print("| name | default | unit | plausible range | source | meaning |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for p in PARAMETERS.values():
+            print(f"| `{p.name}` | {p.default:g} | {p.unit} | {p.plausible[0]:g}–{p.plausible[1]:g} "
+                  f"| {p.source} | {p.description} |")
+        return 0
+    group = None
+    for p in PARAMETERS.values():
+        if p.group != group:
+            group = p.group
+            print(f"\n[{group}]")
+        print(f"  {p.name} = {p.default:g}  ({p.unit}; plausible {p.plausible[0]:g}–{p.plausible[1]:g})")
+        print(f"      {p.description}")
+        print(f"      source: {p.source}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
