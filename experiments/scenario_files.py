@@ -518,9 +518,12 @@ def scenario_summary(loaded: LoadedScenario) -> str:
 
 
 def _describe(name: str, item) -> str:
-    """One intervention in words: when, how fast, how much, where, at what unit cost."""
-    parts = [f"from {item.start}" + (f" to {item.end}" if item.end else ""),
-             f"ramp {item.ramp_months:g} months", f"intensity {item.intensity:g}"]
+    """One intervention in words: when, how fast (from what share, if it exists before
+    the start), how much, where, at what unit cost."""
+    parts = [f"from {item.start}" + (f" to {item.end}" if item.end else "")]
+    if item.ramp_from:
+        parts.append(f"ramp_from {item.ramp_from:g}")
+    parts += [f"ramp {item.ramp_months:g} months", f"intensity {item.intensity:g}"]
     if name == "patrol_units":
         parts.append(f"{item.units} units, {item.strategy}")
     else:

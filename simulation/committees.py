@@ -3,8 +3,8 @@
 A ``Committee`` is a Mesa agent fixed in its barrio. Membership is resident state
 (``population.committee_member``), updated for all committee barrios at once each week:
 residents join at a rate scaled by their trust in police and institutions (legitimacy),
-and leave at a small rate. At its weekly meeting each committee raises its barrio's
-collective efficacy toward what its membership supports (Sampson, Raudenbush & Earls
+and leave at a small rate. Each week collective efficacy in committee barrios rises
+toward what their membership supports (Sampson, Raudenbush & Earls
 1997), installs a community alarm once it has members, runs mingas (community clean-ups
 that reduce disorder) and exploratory walks that put its barrio first in line for
 lighting and public-space recovery (seed 003: alarms, mingas and exploratory-walk
@@ -38,32 +38,39 @@ class Committee(FixedAgent):
         return int(self.model.members_per_barrio[self.barrio])
 
     def meet(self):
-        """The weekly meeting: efficacy, alarm, minga, exploratory walk, patrol request."""
+        """The weekly meeting: alarm, minga, exploratory walk, patrol request. (Efficacy
+        for all committees is updated at once by ``raise_efficacy``.)"""
         model, params, b = self.model, self.model.params, self.barrio
-        city, rnd = model.city, model.random
-        residents = max(int(model.population.residents_per_barrio[b]), 1)
-        efficacy = city.layer("collective_efficacy")
-        target = min(1.0, self.members / residents / FULL_EFFICACY_MEMBER_SHARE)
-        efficacy[b] += params.committee_efficacy_gain * (target - efficacy[b])
+        rnd = model.random
         self.weeks_active += 1
-        if not self.alarm and self.members > 0 and self.weeks_active >= ALARM_AFTER_WEEKS:
+        if not self.alarm and self.weeks_active >= ALARM_AFTER_WEEKS and self.members > 0:
             self.alarm = True
+            efficacy = model.city.layer("collective_efficacy")
             efficacy[b] = min(1.0, efficacy[b] + params.alarm_guardianship_gain)
         if rnd.random() < params.mingas_per_year / 52:
             self.mingas += 1
-            disorder = city.layer("disorder")
+            disorder = model.city.layer("disorder")
             disorder[b] = max(0.0, disorder[b] - params.minga_disorder_reduction)
         if rnd.random() < params.exploratory_walks_per_year / 52:
             self.walks += 1
             model.timeline.prioritise(b)
-        if city.layer("reported_incidents")[b] > model.patrol_request_threshold:
+        if model.city.layer("reported_incidents")[b] > model.patrol_request_threshold:
             model.police.request_patrol(b)
+
+
+def raise_efficacy(pop, city, params, committee_barrio: np.ndarray, members: np.ndarray):
+    """Weekly: collective efficacy in committee barrios moves toward what membership
+    supports (full at FULL_EFFICACY_MEMBER_SHARE of residents)."""
+    residents = np.maximum(pop.residents_per_barrio, 1)
+    target = np.minimum(1.0, members / residents / FULL_EFFICACY_MEMBER_SHARE)
+    efficacy = city.layer("collective_efficacy")
+    efficacy += committee_barrio * params.committee_efficacy_gain * (target - efficacy)
 
 
 def update_membership(pop, city, params, committee_barrio: np.ndarray, rng):
     """Weekly joins (scaled by trust) and leaves; no committee, no members."""
-    has_committee = committee_barrio[pop.home]
-    trust = city.layer("legitimacy")[pop.home]
+    has_committee = np.take(committee_barrio, pop.home)
+    trust = np.take(city.layer("legitimacy"), pop.home)
     u = rng.random(pop.n, dtype=np.float32)
     join = ~pop.committee_member & (u < params.committee_join_rate * trust)
     leave = pop.committee_member & (u < params.committee_leave_rate)

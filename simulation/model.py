@@ -203,6 +203,8 @@ class BarriosModel(mesa.Model):
         self.members_per_barrio = np.bincount(self.population.home,
                                               weights=self.population.committee_member,
                                               minlength=self.city.n)
+        committees.raise_efficacy(self.population, self.city, self.params,
+                                  self.timeline.treated["safety_committees"], self.members_per_barrio)
         for committee in self.committees.values():
             committee.meet()
 

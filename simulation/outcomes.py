@@ -54,12 +54,10 @@ class Outcomes:
     def __init__(self, model):
         self.model = model
         pop = model.population
-        # One bincount over 8 group codes gives every group's share at once.
-        self.codes2 = pop.group_codes().astype(np.intp) * 2  # + 1 where safe
-        code = np.arange(8)
-        bit = {"female": code & 1 > 0, "youth": code & 2 > 0, "migrant": code & 4 > 0}
-        self.code_in_group = {g: bit[attr] == value for g, (attr, value) in GROUPS.items()}
-        self.code_counts = np.bincount(self.codes2 // 2, minlength=8)
+        # Group shares as one matrix-vector product: row 0 everybody, then each group.
+        masks = [np.ones(pop.n, dtype=bool)] + [getattr(pop, a) == v for a, v in GROUPS.values()]
+        self.group_matrix = np.array(masks, dtype=np.float32)
+        self.group_sizes = np.maximum(self.group_matrix.sum(axis=1), 1.0)
         self.incidents_12m = Rolling()
         self.severe_expected_12m = Rolling()
         self.severe_events_12m = Rolling()
@@ -83,27 +81,26 @@ class Outcomes:
         thr, n, per_100k = m.params.safe_threshold, pop.n, 1e5 / max(pop.n, 1)
         v = self.values
         for measure, state in (("public", pop.safe_public), ("neighbourhood", pop.safe_neighbourhood)):
-            safe_by_code = np.bincount(self.codes2 + (state > thr), minlength=16)[1::2]
-            v[f"safe_{measure}"] = safe_by_code.sum() / max(n, 1)
-            for g, in_group in self.code_in_group.items():
-                v[f"safe_{measure}_{g}"] = (safe_by_code[in_group].sum()
-                                            / max(self.code_counts[in_group].sum(), 1))
+            shares = self.group_matrix @ (state > thr).astype(np.float32) / self.group_sizes
+            v[f"safe_{measure}"] = shares[0]
+            for g, share in zip(GROUPS, shares[1:]):
+                v[f"safe_{measure}_{g}"] = share
         size = m.config.run.survey_sample_size
         v["survey_safe_public"] = survey(pop.safe_public, thr, size, m.rng)
         v["survey_safe_neighbourhood"] = survey(pop.safe_neighbourhood, thr, size, m.rng)
-        v["victimization_12m"] = float((pop.last_victimized > m.day - 365).mean())
+        v["victimization_12m"] = np.count_nonzero(pop.last_victimized > m.day - 365) / n
         v["incidents"] = self.day_counts["incidents"]
         v["incidents_per_100k_12m"] = self.incidents_12m.annual() * per_100k
         v["severe_violence_per_100k_12m"] = self.severe_expected_12m.annual() * per_100k
         v["severe_events_per_100k_12m"] = self.severe_events_12m.annual() * per_100k
         v["active_offenders"] = self.day_counts["active_offenders"]
         v["arrests"] = self.day_counts["arrests"]
-        v["detained"] = int((pop.detained_until > m.day).sum())
-        v["committee_members"] = float(pop.committee_member.mean())
+        v["detained"] = np.count_nonzero(pop.detained_until > m.day)
+        v["committee_members"] = np.count_nonzero(pop.committee_member) / n
         v["committees"] = len(m.committees)
         weights = m.city.layer("population")
         v["legitimacy"] = float(m.city.layer("legitimacy") @ weights / weights.sum())
-        v["night_outings"] = float(pop.went_out_tonight.mean())
+        v["night_outings"] = np.count_nonzero(pop.went_out_tonight) / n
         v["police_presence"] = float(m.city.layer("police_presence").sum())
         v["cost_usd"] = m.timeline.cost_usd
         for key, value in v.items():

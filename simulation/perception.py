@@ -55,10 +55,11 @@ def targets(pop, params, env_public, env_neighbourhood) -> tuple[np.ndarray, np.
     safety committee get the committee effect once more (participation itself reassures).
     """
     city_mean = env_public.mean() if env_public.size else 0.0
-    public = (pop.baseline_public + 0.25 * (env_public[pop.activity] + env_public[pop.night_spot])
+    public = (pop.baseline_public
+              + 0.25 * (np.take(env_public, pop.activity) + np.take(env_public, pop.night_spot))
               + 0.5 * city_mean)
     inclusion = params.migrant_inclusion_safety_gain * pop.included - pop.scar
-    neighbourhood = (pop.baseline_neighbourhood + env_neighbourhood[pop.home]
+    neighbourhood = (pop.baseline_neighbourhood + np.take(env_neighbourhood, pop.home)
                      + params.committee_perception_effect * 0.5 * pop.committee_member)
     return (public + inclusion).astype(np.float32), (neighbourhood + inclusion).astype(np.float32)
 

@@ -77,7 +77,7 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
 
     # Only residents where an offender is present can be victims: draw for them alone.
     exposed_barrio = np.concatenate([[False], rate > 0])
-    present = np.flatnonzero(exposed_barrio[slot])
+    present = np.flatnonzero(np.take(exposed_barrio, slot))  # take: 3x faster than [] here
     where = loc[present]
     w = target_weights(pop, params, present, where, model.treated("cero_acoso"),
                        model.treated("migrant_inclusion"))

@@ -7,6 +7,7 @@ the expected messages read exactly as a user would see them (``bad.toml: ...``).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from textwrap import dedent
 
@@ -20,6 +21,7 @@ from experiments.scenario_files import (
     scenario_summary,
     validate_scenario,
 )
+from simulation.interventions import ramp_fraction
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -86,6 +88,36 @@ def test_single_programme_scenarios_add_only_their_programme():
     for name, extra in added.items():
         active = set(load_scenario(SCENARIOS / f"{name}.toml").scenario.interventions.active())
         assert active == base | extra, name
+
+
+def _level(programme: str, item, today: date) -> float:
+    """Barrio share, patrol units or operations a year in place on ``today``."""
+    scale = {"patrol_units": "units", "police_operations": "per_year"}.get(programme)
+    return (getattr(item, scale) if scale else 1.0) * item.intensity * ramp_fraction(item, today)
+
+
+@pytest.mark.parametrize("name", ["quito_2023_2025", "policing_only", "committees_only",
+                                  "mano_dura"])
+def test_expansions_hold_the_baseline_level_until_they_start(name):
+    """An expanded programme sits at the baseline's level all through the burn-in."""
+    base = load_scenario(SCENARIOS / "baseline_2023.toml").scenario
+    plan = load_scenario(SCENARIOS / f"{name}.toml").scenario
+    expanded = {n: item for n, item in plan.interventions.active().items() if item.ramp_from}
+    assert expanded
+    burn_in = [date(2022, 7, 5), date(2022, 10, 1), date(2022, 12, 31)]  # 180 days before
+    for programme, new in expanded.items():
+        old = getattr(base.interventions, programme)
+        assert new.start == plan.run.start, programme
+        for today in burn_in:
+            assert _level(programme, new, today) == _level(programme, old, today), programme
+        start = plan.run.start
+        assert _level(programme, new, start) > _level(programme, old, start), programme
+
+
+def test_ramp_from_accepts_an_integer():
+    write("ok.toml", "[interventions.upc_posts]\nramp_from = 1\n")
+    item = load_scenario("ok.toml").scenario.interventions.upc_posts
+    assert item.ramp_from == 1.0 and isinstance(item.ramp_from, float)
 
 
 def test_validate_scenario_is_load_scenario():
@@ -268,7 +300,14 @@ def test_wrong_type(toml, expected):
     ("[city]\nwidth = 1000\n", "city.width: expected an integer in [2, 500], found 1000"),
     ("[observed]\nsafe_public_start = 41\n",
      "observed.safe_public_start: expected a number in [0, 1], found 41"),
-], ids=["intensity", "negative-years", "negative-seed", "too-wide", "share-as-percent"])
+    ("[interventions.upc_posts]\nramp_from = 1.5\n",
+     "interventions.upc_posts.ramp_from: expected a number in [0, 1], found 1.5"),
+    ("[interventions.police_operations]\nramp_from = -0.2\n",
+     "interventions.police_operations.ramp_from: expected a number in [0, 1], found -0.2"),
+    ("[interventions.safety_committees]\nramp_from = 60\n",
+     "interventions.safety_committees.ramp_from: expected a number in [0, 1], found 60"),
+], ids=["intensity", "negative-years", "negative-seed", "too-wide", "share-as-percent",
+        "ramp-from-above-1", "negative-ramp-from", "ramp-from-as-percent"])
 def test_out_of_range(toml, expected):
     write("bad.toml", toml)
     assert error("bad.toml") == f"bad.toml: {expected}"
@@ -443,3 +482,5 @@ def test_summary_names_the_chain_and_the_programmes():
     assert "baseline_2023.toml -> quito_2023_2025.toml" in text
     assert "street_lighting: from 2023-03-01, ramp 18 months, intensity 0.3" in text
     assert "patrol_units:" in text and "hot_spots" in text
+    assert "upc_posts: from 2023-01-01, ramp_from 0.6, ramp 24 months, intensity 0.25" in text
+    assert "ramp_from" not in text.split("street_lighting:")[1].splitlines()[0]
