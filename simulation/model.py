@@ -136,13 +136,13 @@ class BarriosModel(mesa.Model):
         self.police.deploy(day)
         self.outcomes.mark_police(self.police)
         offending.adjust_propensity(pop, self.propensity_target, params)
-        offenders = offending.active_offenders(pop, day, rng)
+        offenders = offending.active_offenders(pop, day, rng)  # never detained ones
+        detained_now = routine.detained(pop, day)
 
-        day_loc = routine.day_locations(pop, params, today.weekday(), day, rng)
+        day_loc = routine.day_locations(pop, params, today.weekday(), detained_now, rng)
         by_day = victimization.run_phase(self, day_loc, offenders, night=False)
-        night_loc = routine.night_locations(pop, params, day, rng)
-        night_loc[offenders] = np.where(pop.detained_until[offenders] <= day,
-                                        pop.night_spot[offenders], routine.NOWHERE)
+        night_loc = routine.night_locations(pop, params, detained_now, rng)
+        night_loc[offenders] = pop.night_spot[offenders]  # offenders are out at night
         by_night = victimization.run_phase(self, night_loc, offenders, night=True)
         raid = self.police.operation_arrests(night_loc, offenders)
         arrested = np.unique(np.concatenate([by_day.arrested, by_night.arrested, raid]))

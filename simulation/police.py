@@ -145,7 +145,9 @@ class Police:
         """Active offenders present where an operation runs are arrested with a chance."""
         if not len(self.operation_barrios) or not len(offenders):
             return np.empty(0, dtype=np.int64)
-        here = np.isin(loc[offenders], self.operation_barrios)
+        raided = np.zeros(self.model.city.n + 1, dtype=bool)  # slot 0: nowhere
+        raided[self.operation_barrios + 1] = True
+        here = np.take(raided, loc[offenders] + 1)
         caught = self.model.rng.random(len(offenders)) < self.model.params.operation_arrest_share
         return offenders[here & caught]
 

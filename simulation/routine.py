@@ -17,18 +17,24 @@ import numpy as np
 NOWHERE = -1
 
 
-def day_locations(pop, params, weekday: int, day: int, rng) -> np.ndarray:
+def detained(pop, day: int) -> np.ndarray:
+    """Indices of residents in detention today (few: kept as indices, not a mask)."""
+    return np.flatnonzero(pop.detained_until > day)
+
+
+def day_locations(pop, params, weekday: int, detained_now: np.ndarray, rng) -> np.ndarray:
     p_go = params.day_activity_probability * (params.weekend_activity_factor if weekday >= 5 else 1.0)
     go = rng.random(pop.n, dtype=np.float32) < p_go
     loc = np.where(go, pop.activity, pop.home)
-    loc[pop.detained_until > day] = NOWHERE
+    loc[detained_now] = NOWHERE
     return loc
 
 
-def night_locations(pop, params, day: int, rng) -> np.ndarray:
-    fear = 1.0 - pop.safe_public
-    p_out = params.night_outing_probability * (1.0 - params.fear_stay_home_strength * fear)
+def night_locations(pop, params, detained_now: np.ndarray, rng) -> np.ndarray:
+    """Going out falls linearly with fear (1 - perceived safety in public spaces)."""
+    stay_home = np.float32(params.fear_stay_home_strength)
+    p_out = np.float32(params.night_outing_probability) * (1 - stay_home + stay_home * pop.safe_public)
     out = rng.random(pop.n, dtype=np.float32) < p_out
-    out &= pop.detained_until <= day
+    out[detained_now] = False
     pop.went_out_tonight = out
     return np.where(out, pop.night_spot, NOWHERE)
