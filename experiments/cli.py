@@ -13,6 +13,13 @@ from pathlib import Path
 
 from experiments.scenario_files import ScenarioError, load_scenario, scenario_summary
 
+PARAMS_MARKDOWN_HEADER = """# Barrios parameters
+
+Generated from `simulation/parameters.py` by `barrios params --markdown > docs/parameters.md`
+(a test keeps the two in sync). The plausible range is what sensitivity analysis and
+calibration explore; "calibrated" in a source means the default was set to reproduce an
+observed figure.
+"""
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -27,13 +34,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
+def _replications(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, found {value}")
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number in [1, 10000], found {value}")
     return value
 
 
@@ -60,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "barrios.parquet and perception.png to the output folder.")
     run.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. scenarios/quito_2023_2025.toml")
     run.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
-    run.add_argument("--replications", type=_positive_int,
+    run.add_argument("--replications", type=_replications,
                      help="independent replications, each on its own seed stream; the summary "
                           "gives means with 95%% intervals (default: the scenario's run.replications)")
     run.add_argument("--years", type=_positive_float,
@@ -136,6 +143,7 @@ def cmd_params(args) -> int:
     from simulation.parameters import PARAMETERS
 
     if args.markdown:
+        print(PARAMS_MARKDOWN_HEADER)
         print("| name | default | unit | plausible range | source | meaning |")
         print("| --- | --- | --- | --- | --- | --- |")
         for p in PARAMETERS.values():

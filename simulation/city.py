@@ -59,11 +59,15 @@ class City:
     def as_grid(self, flat: np.ndarray) -> np.ndarray:
         return flat.reshape(self.width, self.height)
 
+    def neighbour_sum(self, flat: np.ndarray) -> np.ndarray:
+        """Sum over each barrio's Moore neighbours (cells outside the grid or not barrios
+        count as nothing)."""
+        g = self.as_grid(flat * self.valid)
+        return (9 * ndimage.uniform_filter(g, size=3, mode="constant", cval=0.0) - g).reshape(-1)
+
     def neighbour_mean(self, flat: np.ndarray) -> np.ndarray:
-        """Mean over each barrio's Moore neighbourhood (edges use the barrio itself)."""
-        g = self.as_grid(flat)
-        total = ndimage.uniform_filter(g, size=3, mode="nearest")
-        return ((9 * total - g) / 8).reshape(-1)
+        """Mean over each barrio's existing Moore neighbours (3 in a corner, 5 on an edge)."""
+        return self.neighbour_sum(flat) / self._neighbour_count
 
     def distances_from(self, b: int) -> np.ndarray:
         """Chebyshev (Moore) distance from barrio ``b`` to every barrio."""
@@ -77,7 +81,9 @@ class City:
         return self._nearest_valid[x * self.height + y]
 
     def finish(self):
-        """Freeze the barrio mask; precompute nearest-valid look-up."""
+        """Freeze the barrio mask; precompute nearest-valid look-up and neighbour counts."""
+        self._neighbour_count = np.ones(self.n)
+        self._neighbour_count = np.maximum(self.neighbour_sum(np.ones(self.n)), 1.0)
         mask = self.as_grid(~self.valid)
         _, (ix, iy) = ndimage.distance_transform_edt(mask, return_indices=True)
         self._nearest_valid = (ix * self.height + iy).reshape(-1)

@@ -10,8 +10,8 @@ Coverage only grows while the programme runs, which gives the staggered roll-out
 treated-versus-untreated comparisons use. Exploratory walks by committees put their
 barrio first in line for lighting and public-space recovery.
 
-Costs accrue monthly (per treated barrio, post, committee or unit and year) and per
-operation; units of ``unit_cost_usd`` are in ``simulation.config.COST_UNITS``.
+Running costs accrue daily from the start date (per treated barrio, post, committee or
+unit and year, divided by 365) and per operation; units of ``unit_cost_usd`` are in ``simulation.config.COST_UNITS``.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Timeline:
         self.priority: list[int] = []
         self.cost_usd = 0.0
         self.cost_by = dict.fromkeys(INTERVENTIONS, 0.0)
+        self.daily_cost: dict[str, float] = {}
 
     def config(self, name: str):
         return self.configs.get(name)
@@ -70,8 +71,8 @@ class Timeline:
         return self.model.indicator(cfg.indicator if cfg else "incidents")
 
     def update_month(self, today: date) -> dict[str, float]:
-        """Extend or end coverage for this month, book the month's costs and return the
-        ramp fraction of every intervention."""
+        """Extend or end coverage for this month, set the daily running costs and return
+        the ramp fraction of every intervention."""
         ramps = {}
         for name in INTERVENTIONS:
             cfg = self.configs.get(name)
@@ -83,9 +84,14 @@ class Timeline:
                 units = round(cfg.units * cfg.intensity * ramps[name]) if cfg else 0
             else:
                 continue  # operations are paid per operation
-            if cfg is not None:
-                self._book(name, units * cfg.unit_cost_usd / 12)
+            self.daily_cost[name] = units * cfg.unit_cost_usd / 365 if cfg else 0.0
         return ramps
+
+    def book_day(self):
+        """Book one day of running costs (called for recorded days only, not burn-in)."""
+        for name, usd in self.daily_cost.items():
+            if usd:
+                self._book(name, usd)
 
     def _cover(self, name, cfg, ramp):
         treated = self.treated[name]
@@ -120,7 +126,7 @@ class Timeline:
 
     def add_operation_cost(self, n_ops: int):
         cfg = self.configs.get("police_operations")
-        if cfg is not None:
+        if cfg is not None and self.model.day >= 0:
             self._book("police_operations", n_ops * cfg.unit_cost_usd)
 
     def _book(self, name: str, usd: float):

@@ -86,8 +86,6 @@ class BarriosModel(mesa.Model):
 
         while self.day < 0:
             self._simulate_day()
-        self.timeline.cost_usd = 0.0
-        self.timeline.cost_by = dict.fromkeys(self.timeline.cost_by, 0.0)
         self.outcomes.month_incidents[:] = 0
         for mask in self.outcomes.month_police.values():
             mask[:] = False
@@ -162,6 +160,8 @@ class BarriosModel(mesa.Model):
             self._committee_week()
         self._works()
 
+        if day >= 0:
+            self.timeline.book_day()
         self.outcomes.day_counts.update(arrests=len(arrested), active_offenders=len(offenders))
         self.outcomes.record_day(incidents, by_day.severe_expected + by_night.severe_expected,
                                  by_day.severe_events + by_night.severe_events)

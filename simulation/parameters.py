@@ -81,7 +81,8 @@ _add("offences_per_offender_phase", 0.25, "attempts per active offender per phas
 _add("guardianship_effect", 2.0, "per unit street share", (0.5, 4.0), (0.0, 20.0),
      "calibrated; mechanism: Cohen & Felson 1979, Groff 2007",
      "How strongly the share of a barrio's residents present in public deters offences.", G)
-_add("target_saturation", 3.0, "persons present", (1.0, 10.0), (0.01, 1e3), "assumed",
+_add("target_saturation", 3.0, "agents present at the default scale (x100 persons)",
+     (1.0, 10.0), (0.01, 1e3), "assumed",
      "People present at which half of an offender's attempts find a suitable target.", G)
 _add("police_deterrence_effect", 0.18, "per unit police presence", (0.05, 0.5), (0.0, 5.0),
      "Braga, Turchan, Papachristos & Hureau 2019 (hot-spots policing meta-analysis: "
@@ -119,8 +120,9 @@ _add("severe_share", 3.5e-4, "share of incidents", (1e-4, 3e-3), PROB,
      "barrio of average disadvantage without recruitment pressure.", G)
 _add("severe_disadvantage_effect", 1.5, "per unit disadvantage", (0.5, 3.0), (0.0, 10.0),
      "assumed", "Log-increase of the severe share with barrio disadvantage.", G)
-_add("severe_recruitment_effect", 3.5, "per unit recruitment pressure", (1.0, 5.0),
-     (0.0, 10.0), "assumed so that high recruitment gives Ecuador's > 50 per 100,000 (seed 000)",
+_add("severe_recruitment_effect", 1.5, "per unit recruitment pressure", (0.5, 3.0),
+     (0.0, 10.0), "assumed so that strong recruitment gives rates above 50 per 100,000 "
+     "like Ecuador's (seed 000)",
      "Log-increase of the severe share with armed-group recruitment pressure.", G)
 
 # --- offending --------------------------------------------------------------------
@@ -136,7 +138,7 @@ _add("disadvantage_offending_effect", 1.5, "per unit disadvantage", (0.5, 3.0), 
 _add("recruitment_pressure", 0.0, "0-1 index", (0.0, 0.3), PROB,
      "seed 004 (armed-group recruitment of youth on the northern border); ~0 in Quito",
      "Pressure from armed groups and gangs to recruit youth.", G)
-_add("recruitment_offending_effect", 2.0, "per unit recruitment pressure", (1.0, 3.0),
+_add("recruitment_offending_effect", 1.0, "per unit recruitment pressure", (0.5, 2.0),
      (0.0, 10.0), "assumed", "Log-increase of offending propensity with recruitment pressure.", G)
 _add("propensity_adjustment_rate", 0.05, "per day", (0.01, 0.2), PROB, "assumed",
      "Daily rate at which a youth's propensity moves toward its current target.", G)

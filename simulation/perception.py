@@ -85,9 +85,9 @@ def victimization_shock(pop, params, victims: np.ndarray, where: np.ndarray):
     pop.safe_public[victims] -= drop
     pop.safe_neighbourhood[victims] -= np.where(at_home, drop, 0.5 * drop)
     pop.scar[victims] += params.victimization_scar
-    ties = pop.ties[victims].ravel()
-    pop.safe_public[ties] -= params.tie_victimization_drop
-    pop.safe_neighbourhood[ties] -= 0.5 * params.tie_victimization_drop
+    ties = pop.ties[victims].ravel()  # a tie of two victims is shaken twice: subtract.at
+    np.subtract.at(pop.safe_public, ties, np.float32(params.tie_victimization_drop))
+    np.subtract.at(pop.safe_neighbourhood, ties, np.float32(0.5 * params.tie_victimization_drop))
 
 
 def neighbourhood_news(pop, params, incidents: np.ndarray, scale_factor: float):
@@ -114,7 +114,8 @@ def conversations(pop, params, rng):
     fear, reassure = np.float32(params.fear_contagion), np.float32(params.reassurance)
     for state in (pop.safe_public, pop.safe_neighbourhood):
         gap = state[partner] - state[talkers]
-        state[talkers] += np.where(gap < 0, fear, reassure) * gap
+        # add.at: a resident drawn twice today has both conversations
+        np.add.at(state, talkers, np.where(gap < 0, fear, reassure) * gap)
 
 
 def clip(pop):

@@ -65,7 +65,7 @@ class Police:
             self.posts.pop(b).remove()
         presence = np.zeros(city.n)
         presence[list(self.posts)] = model.params.upc_presence
-        self.upc_presence = presence + (8 / 3) * city.neighbour_mean(presence) * (presence == 0)
+        self.upc_presence = presence + city.neighbour_sum(presence) / 3 * (presence == 0)
 
     def set_units(self, count: int):
         while len(self.units) < count:

@@ -30,8 +30,11 @@ class PhaseOutcome:
     arrested: np.ndarray         # resident indices
 
 
-def offence_rate(city, params, people, offenders, residents, night: bool) -> np.ndarray:
-    """Expected offences per barrio in one phase."""
+def offence_rate(city, params, people, offenders, residents, night: bool,
+                 scale_factor: float = 1.0) -> np.ndarray:
+    """Expected offences per barrio in one phase. ``people`` and ``offenders`` are agent
+    counts; ``scale_factor`` (inhabitants per agent / 100) converts the saturation, set in
+    agents at the default scale, so that rates per resident do not depend on the scale."""
     street_share = np.minimum(people / np.maximum(residents, 1), 3.0)
     log_risk = (-params.guardianship_effect * street_share
                 - params.police_deterrence_effect * city.layer("police_presence")
@@ -40,7 +43,7 @@ def offence_rate(city, params, people, offenders, residents, night: bool) -> np.
                 + params.attractiveness_risk_effect * city.layer("attractiveness"))
     if night:
         log_risk = log_risk + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
-    targets = people / (people + params.target_saturation)
+    targets = people / (people + params.target_saturation / scale_factor)
     return params.offences_per_offender_phase * offenders * targets * np.exp(log_risk)
 
 
@@ -73,7 +76,8 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
     people = np.bincount(slot, minlength=n_b + 1)[1:].astype(np.float64)
     off_loc = loc[offenders]
     n_off = np.bincount(slot[offenders], minlength=n_b + 1)[1:].astype(np.float64)
-    rate = offence_rate(city, params, people, n_off, pop.residents_per_barrio, night)
+    rate = offence_rate(city, params, people, n_off, pop.residents_per_barrio, night,
+                        model.scale_factor)
 
     # Only residents where an offender is present can be victims: draw for them alone.
     exposed_barrio = np.concatenate([[False], rate > 0])
