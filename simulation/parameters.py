@@ -114,7 +114,7 @@ _add("women_public_vulnerability", 1.5, "relative risk", (1.0, 3.0), (0.0, 20.0)
 _add("migrant_vulnerability", 1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
      "assumed (seeds 001-002: migrants' limited support networks)",
      "Relative risk of residents in human mobility.", G)
-_add("severe_share", 3.5e-4, "share of incidents", (1e-4, 3e-3), PROB,
+_add("severe_share", 4.0e-4, "share of incidents", (1e-4, 3e-3), PROB,
      "calibrated to Quito's ~8 homicides per 100,000 (seed 000)",
      "Share of incidents that are severe violence (the homicide analogue) in a "
      "barrio of average disadvantage without recruitment pressure.", G)
@@ -166,7 +166,7 @@ _add("detention_days", 120, "days", (30, 365), (1, 3650),
 
 # --- perception (Prieto Curiel & Bishop 2017) ---------------------------------------
 G = "perception"
-_add("safe_public_baseline", 0.548, "perceived safety 0-1", (0.4, 0.7), PROB,
+_add("safe_public_baseline", 0.553, "perceived safety 0-1", (0.4, 0.7), PROB,
      "calibrated by hand to 41% feeling safe in public spaces in the baseline (seed 000)",
      "Mean personal baseline of perceived safety in public spaces.", G)
 _add("safe_neighbourhood_baseline", 0.575, "perceived safety 0-1", (0.45, 0.7), PROB,
