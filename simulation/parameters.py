@@ -75,7 +75,7 @@ _add("fear_stay_home_strength", 0.7, "share", (0.3, 1.0), PROB,
 
 # --- victimization (routine activity theory) -----------------------------------------
 G = "victimization"
-_add("offences_per_offender_phase", 0.25, "attempts per active offender per phase",
+_add("offences_per_offender_phase", 0.24, "attempts per active offender per phase",
      (0.1, 1.5), (0.0, 10.0), "calibrated (to about 15% victimized per year)",
      "Attempts an active offender makes in one day or night phase.", G)
 _add("guardianship_effect", 2.0, "per unit street share", (0.5, 4.0), (0.0, 20.0),
@@ -114,7 +114,7 @@ _add("women_public_vulnerability", 1.5, "relative risk", (1.0, 3.0), (0.0, 20.0)
 _add("migrant_vulnerability", 1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
      "assumed (seeds 001-002: migrants' limited support networks)",
      "Relative risk of residents in human mobility.", G)
-_add("severe_share", 4.0e-4, "share of incidents", (1e-4, 3e-3), PROB,
+_add("severe_share", 3.9e-4, "share of incidents", (1e-4, 3e-3), PROB,
      "calibrated to Quito's ~8 homicides per 100,000 (seed 000)",
      "Share of incidents that are severe violence (the homicide analogue) in a "
      "barrio of average disadvantage without recruitment pressure.", G)
@@ -166,10 +166,10 @@ _add("detention_days", 120, "days", (30, 365), (1, 3650),
 
 # --- perception (Prieto Curiel & Bishop 2017) ---------------------------------------
 G = "perception"
-_add("safe_public_baseline", 0.553, "perceived safety 0-1", (0.4, 0.7), PROB,
+_add("safe_public_baseline", 0.555, "perceived safety 0-1", (0.4, 0.7), PROB,
      "calibrated by hand to 41% feeling safe in public spaces in the baseline (seed 000)",
      "Mean personal baseline of perceived safety in public spaces.", G)
-_add("safe_neighbourhood_baseline", 0.575, "perceived safety 0-1", (0.45, 0.7), PROB,
+_add("safe_neighbourhood_baseline", 0.577, "perceived safety 0-1", (0.45, 0.7), PROB,
      "calibrated by hand to 51% feeling safe in neighbourhoods in the baseline (seed 000)",
      "Mean personal baseline of perceived safety in the own neighbourhood.", G)
 _add("baseline_heterogeneity", 0.15, "sd", (0.08, 0.25), (0.0, 1.0), "assumed",
