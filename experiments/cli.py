@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from experiments.scenario_files import ScenarioError, load_scenario, scenario_summary
+from experiments.store import ExperimentChanged
 
 PARAMS_MARKDOWN_HEADER = """# Barrios parameters
 
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", type=Path, nargs="+", help="scenario files (TOML)")
     validate.set_defaults(func=cmd_validate)
 
+    _add_compare(sub)
+    _add_sweep(sub)
+
     params = sub.add_parser("params", help="list every model parameter",
                             description="Every parameter with its unit, default, plausible range "
                                         "and the source of its default.")
@@ -131,6 +135,72 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _execution_options(p: argparse.ArgumentParser):
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on an existing Dask distributed cluster (default: a local cluster, "
+                        "one worker process per core)")
+    p.add_argument("--workers", type=_replications, help="local worker processes (default: one per core)")
+    p.add_argument("--out", type=Path, help="result folder (runs already stored there are skipped)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="compare scenarios on common random numbers",
+                       description="Run every scenario on the same seeds and report, per scenario, "
+                                   "the change in both perception shares, victimization, severe "
+                                   "violence, cost and US$ per percentage point gained (means with "
+                                   "95%% intervals and paired differences against the first "
+                                   "scenario). Writes comparison.csv/.parquet, groups.csv, "
+                                   "comparison.png, report.md and report.html.")
+    p.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    p.add_argument("--replications", type=_replications, default=30, help="replications per scenario (default 30)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the common random numbers (default 0)")
+    p.add_argument("--years", type=_positive_float, help="years to simulate (default: each scenario's)")
+    p.add_argument("--scale", type=float, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent (default: each scenario's)")
+    _execution_options(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def _add_sweep(sub):
+    p = sub.add_parser("sweep", help="run an experiment file (levers, uncertainties, design)",
+                       description="Sample an experiment's levers and uncertainties (full factorial, "
+                                   "Latin hypercube or Sobol), run each design point's replications, "
+                                   "store them as Parquet as they finish (a restart skips stored "
+                                   "runs), then write design-point means, the cost/gain Pareto front "
+                                   "and, with a [target], PRIM lever ranges that reach it.")
+    p.add_argument("experiment", type=Path, help="experiment file (TOML), e.g. experiments/budget_100m.toml")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    _execution_options(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_compare(args) -> int:
+    from experiments.compare import compare
+    from experiments.compare_report import terminal_text, write_outputs
+
+    result = compare(args.scenarios, replications=args.replications, seed=args.seed,
+                     years=args.years, inhabitants_per_agent=args.scale, out=args.out,
+                     scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    files = write_outputs(result)
+    print(terminal_text(result))
+    print(f"\n{result.report}")
+    print("Wrote " + ", ".join(f.name for f in files))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from experiments.experiment_files import load_experiment
+    from experiments.sweep import analyse, sweep
+
+    loaded = load_experiment(args.experiment)
+    result = sweep(loaded, args.out, scheduler=args.scheduler, workers=args.workers,
+                   retry_failed=args.retry_failed, progress=not args.quiet)
+    print(result.report)
+    print(analyse(result.folder, loaded))
+    return 0
+
+
 def cmd_validate(args) -> int:
     for path in args.files:
         loaded = load_scenario(path)
@@ -169,6 +239,15 @@ def main(argv=None) -> int:
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ExperimentChanged as error:
+        out = getattr(args, "out", None) or "the result folder"
+        print(f"error: {out}: experiment.json: expected the same experiment as the stored "
+              f"results, found a changed one ({error}); use a new --out folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are stored; run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""Analysing a sweep: design-point means, the cost/gain Pareto front, and PRIM scenario
+discovery (EMA Workbench) of the mixes that reach a target.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+MIN_COVERAGE = 0.8  # PRIM: the densest box that still covers this share of the successes
+
+
+def point_means(runs: pd.DataFrame, variables: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """One row per design point: its variables, the mean of each outcome over the
+    successful replications, and how many there were."""
+    ok = runs[runs["status"] == "ok"]
+    means = ok.groupby("point")[outcomes].mean()
+    first = ok.groupby("point")[variables].first()
+    n = ok.groupby("point").size().rename("replications")
+    return pd.concat([first, means, n], axis=1).reset_index()
+
+
+def pareto_front(points: pd.DataFrame, cost: str, gain: str) -> pd.DataFrame:
+    """Points no other point beats on both (lower or equal cost and higher or equal gain,
+    better in one), sorted by cost."""
+    ordered = points.sort_values([cost, gain], ascending=[True, False])
+    keep, best = [], -np.inf
+    for idx, value in zip(ordered.index, ordered[gain]):
+        if value > best:
+            keep.append(idx)
+            best = value
+    return ordered.loc[keep]
+
+
+def prim_box(points: pd.DataFrame, levers: list[str], reached: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """PRIM (Friedman & Fisher 1999, via EMA Workbench) on the levers: ranges of the
+    levers within which mixes reach the target. Returns the box's limits on the levers
+    it restricts and its coverage (share of successes inside) and density (share of
+    mixes inside that succeed)."""
+    from ema_workbench.analysis import prim
+
+    if reached.sum() == 0 or reached.all():
+        return pd.DataFrame(columns=["lever", "min", "max"]), {
+            "coverage": float(reached.all()), "density": float(reached.mean()), "mass": 1.0}
+    x = points[levers].astype(float).reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box = prim.Prim(x, np.asarray(reached, dtype=bool)).find_box()
+    trajectory = box.peeling_trajectory
+    eligible = trajectory[trajectory["coverage"] >= MIN_COVERAGE]
+    chosen = int(eligible.sort_values("density").index[-1]) if len(eligible) else len(trajectory) - 1
+    box.select(chosen)
+    limits = box.box_lims[chosen]
+    restricted = [c for c in levers if (limits[c].iloc[0] > x[c].min() + 1e-12)
+                  or (limits[c].iloc[1] < x[c].max() - 1e-12)]
+    table = pd.DataFrame({"lever": restricted,
+                          "min": [float(limits[c].iloc[0]) for c in restricted],
+                          "max": [float(limits[c].iloc[1]) for c in restricted]})
+    row = trajectory.loc[chosen]
+    return table, {"coverage": float(row["coverage"]), "density": float(row["density"]),
+                   "mass": float(row["mass"])}
+
+
+def tradeoff_figure(points: pd.DataFrame, front: pd.DataFrame, cost: str, gain: str,
+                    target: float | None, path: Path):
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
+    ax.scatter(points[cost] / 1e6, 100 * points[gain], s=12, alpha=0.5, label="design points")
+    ax.plot(front[cost] / 1e6, 100 * front[gain], color="tab:red", marker="o", markersize=4,
+            label="Pareto front")
+    if target is not None:
+        ax.axhline(100 * target, color="tab:green", linestyle="--", label=f"target {100 * target:+.1f} pp")
+    ax.set_xlabel("cost (US$ million)")
+    ax.set_ylabel(f"{gain} (percentage points)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

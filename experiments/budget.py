@@ -1,0 +1,48 @@
+"""Budgets: turn shares of a fixed total budget into intervention intensities.
+
+A programme's share of ``total_usd`` over the run's years buys, at its unit cost, a number
+of barrio-years (barrio programmes, committees, UPC posts), unit-years (patrol units) or
+operations. The intensity is that number over what full intensity means (every barrio,
+the scenario's ``units`` or ``per_year``), capped at 1. Costs are counted at full ramp,
+so a ramped programme spends somewhat less than its share.
+"""
+
+from __future__ import annotations
+
+from simulation.config import Scenario
+
+
+def barrio_count(scenario: Scenario, city_table=None) -> int:
+    c = scenario.city
+    return len(city_table) if city_table is not None else c.width * c.height
+
+
+def intensities(scenario: Scenario, total_usd: float, shares: dict[str, float],
+                n_barrios: int) -> dict[str, float]:
+    """Intensity per intervention (dotted scenario keys) for the given raw shares."""
+    total_share = sum(shares.values())
+    years = scenario.run.years
+    out = {}
+    for name, share in shares.items():
+        cfg = getattr(scenario.interventions, name)
+        usd = total_usd * (share / total_share if total_share > 0 else 1 / len(shares))
+        units_bought = usd / years / cfg.unit_cost_usd
+        if name == "patrol_units":
+            full = cfg.units
+        elif name == "police_operations":
+            full = cfg.per_year
+        else:
+            full = n_barrios
+        out[f"interventions.{name}.intensity"] = min(1.0, units_bought / full) if full else 0.0
+    return out
+
+
+def check_budget_scenario(scenario: Scenario, names) -> str | None:
+    """Why a scenario cannot be used for a budget split (None if it can)."""
+    for name in names:
+        cfg = getattr(scenario.interventions, name)
+        if cfg is None or not cfg.enabled:
+            return f"{name} is not in the scenario (add its table with a unit_cost_usd)"
+        if cfg.unit_cost_usd <= 0:
+            return f"{name} has no unit_cost_usd in the scenario"
+    return None

@@ -1,0 +1,66 @@
+"""Experimental designs: full factorial, Latin hypercube, Sobol sequence (scipy.stats.qmc).
+
+A design is a table with one row per design point and one column per variable, in the
+variables' own units. Quasi-random designs draw points in the unit cube and map each
+coordinate through the variable's distribution (inverse CDF); a variable with ``levels``
+takes one of them (the unit interval cut into equal parts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from experiments.experiment_files import Design, Variable
+
+
+def unit_to_values(u: np.ndarray, var: Variable) -> np.ndarray | list:
+    """Map points of [0, 1) to the variable's values (inverse CDF)."""
+    if var.levels is not None:
+        idx = np.minimum((u * len(var.levels)).astype(int), len(var.levels) - 1)
+        return [var.levels[i] for i in idx]
+    low, high = var.bounds()
+    match var.distribution:
+        case "uniform":
+            x = low + u * (high - low)
+        case "loguniform":
+            x = np.exp(np.log(low) + u * (np.log(high) - np.log(low)))
+        case "triangular":
+            c = (var.mode - low) / (high - low)
+            x = stats.triang(c, loc=low, scale=high - low).ppf(u)
+        case "normal":  # mean at the centre, 2 sd to each bound, truncated at the bounds
+            mean, sd = (low + high) / 2, (high - low) / 4
+            x = stats.truncnorm(-2, 2, loc=mean, scale=sd).ppf(u)
+    return np.rint(x).astype(int) if var.integer else x
+
+
+def factorial_levels(var: Variable, n_levels: int) -> list:
+    if var.levels is not None:
+        return list(var.levels)
+    low, high = var.bounds()
+    values = np.linspace(low, high, n_levels)
+    return sorted(set(np.rint(values).astype(int).tolist())) if var.integer else values.tolist()
+
+
+def make_design(variables: dict[str, Variable], design: Design) -> pd.DataFrame:
+    """The design table: one row per point, one column per variable."""
+    names = list(variables)
+    if not names:
+        return pd.DataFrame(index=range(1))
+    if design.kind == "full_factorial":
+        grids = [factorial_levels(variables[n], design.levels) for n in names]
+        return pd.DataFrame(list(itertools.product(*grids)), columns=names)
+    d = len(names)
+    if design.kind == "latin_hypercube":
+        unit = qmc.LatinHypercube(d=d, seed=design.seed).random(design.samples)
+    else:
+        m = int(math.log2(design.samples))
+        if 2 ** m != design.samples:
+            raise ValueError(f"expected a power of two for a Sobol design, found {design.samples}")
+        unit = qmc.Sobol(d=d, scramble=True, seed=design.seed).random_base2(m)
+    return pd.DataFrame({n: unit_to_values(unit[:, i], variables[n]) for i, n in enumerate(names)})
