@@ -44,7 +44,9 @@ def prim_box(points: pd.DataFrame, levers: list[str], reached: np.ndarray) -> tu
     levers within which mixes reach the target. Returns the box's limits on the levers
     it restricts and its coverage (share of successes inside) and density (share of
     mixes inside that succeed)."""
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():  # ema_workbench warns about optional ipyparallel
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
 
     if reached.sum() == 0 or reached.all():
         return pd.DataFrame(columns=["lever", "min", "max"]), {

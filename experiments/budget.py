@@ -1,6 +1,7 @@
 """Budgets: turn shares of a fixed total budget into intervention intensities.
 
-A programme's share of ``total_usd`` over the run's years buys, at its unit cost, a number
+Design coordinates become shares through ``split`` (uniform on the simplex). A
+programme's share of ``total_usd`` over the run's years buys, at its unit cost, a number
 of barrio-years (barrio programmes, committees, UPC posts), unit-years (patrol units) or
 operations. The intensity is that number over what full intensity means (every barrio,
 the scenario's ``units`` or ``per_year``), capped at 1. Costs are counted at full ramp,
@@ -8,6 +9,8 @@ so a ramped programme spends somewhat less than its share.
 """
 
 from __future__ import annotations
+
+import math
 
 from simulation.config import Scenario
 
@@ -17,9 +20,20 @@ def barrio_count(scenario: Scenario, city_table=None) -> int:
     return len(city_table) if city_table is not None else c.width * c.height
 
 
+def split(draws: dict[str, float]) -> dict[str, float]:
+    """Budget shares from design coordinates in [0, 1): -log(1 - u), normalised, is a
+    uniform draw on the simplex (Dirichlet(1, ..., 1)), so a space-filling design of the
+    coordinates covers concentrated mixes as well as balanced ones."""
+    weights = {k: -math.log1p(-min(u, 1 - 1e-12)) for k, u in draws.items()}
+    total = sum(weights.values())
+    n = len(weights)
+    return {k: (w / total if total > 0 else 1 / n) for k, w in weights.items()}
+
+
 def intensities(scenario: Scenario, total_usd: float, shares: dict[str, float],
                 n_barrios: int) -> dict[str, float]:
-    """Intensity per intervention (dotted scenario keys) for the given raw shares."""
+    """Intensity per intervention (dotted scenario keys) for the given shares (normalised
+    to sum to 1)."""
     total_share = sum(shares.values())
     years = scenario.run.years
     out = {}

@@ -25,7 +25,7 @@ import pandas as pd
 from experiments.store import ResultStore
 from simulation.config import Scenario
 
-BATCH_RUNS = 25        # runs per Parquet batch
+BATCH_RUNS = int(os.environ.get("BARRIOS_BATCH_RUNS", 25))  # runs per Parquet batch
 BATCH_SECONDS = 20.0   # or fewer, if this long has passed since the last write
 IN_FLIGHT_PER_WORKER = 2
 
@@ -39,10 +39,12 @@ class RunSpec:
     seed: int
     scenario: Scenario
     values: dict = field(default_factory=dict)   # the design point's variables
+    overrides: dict = field(default_factory=dict)  # dotted scenario keys set in the worker
     scalars: tuple[str, ...] = ()
     timeseries: tuple[str, ...] = ()
     timeseries_every_days: int = 30
     city_table: pd.DataFrame | None = None
+    budget_programmes: tuple[str, ...] = ()  # their costs add up to budget_spent_usd
 
     @property
     def run_id(self) -> str:
@@ -64,6 +66,7 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
 
 def execute_run(spec: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     """Run one simulation (in a worker). Never raises: a failure is a row with its error."""
+    from experiments.experiment_files import apply_values
     from experiments.runner import run_once
     from experiments.summary import run_outcomes
 
@@ -71,10 +74,13 @@ def execute_run(spec: RunSpec) -> tuple[dict, pd.DataFrame | None]:
            "seed": spec.seed, "scenario": spec.scenario.name, **_plain(spec.values)}
     start = time.perf_counter()
     try:
-        result = run_once(spec.scenario, replication_seed(spec.seed, spec.replication),
+        scenario = apply_values(spec.scenario, spec.overrides) if spec.overrides else spec.scenario
+        result = run_once(scenario, replication_seed(spec.seed, spec.replication),
                           spec.city_table, spec.replication)
         ts = result.timeseries
         outcomes = run_outcomes(ts)
+        outcomes.update({f"cost_usd_{name}": usd for name, usd in result.cost_by.items()})
+        outcomes["budget_spent_usd"] = sum(result.cost_by.get(n, 0.0) for n in spec.budget_programmes)
         for name in spec.scalars:
             row[name] = _scalar(name, outcomes, ts)
         series = None

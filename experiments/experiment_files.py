@@ -28,9 +28,11 @@ from simulation.outcomes import REPORTERS
 from simulation.parameters import PARAMETERS
 
 SCALAR_OUTCOMES = ([f"{c}_{w}" for c in START_END for w in ("start", "end")] + list(END_ONLY)
-                   + ["safe_public_change", "safe_neighbourhood_change"])
-"""Scalar outcomes of a run (see ``experiments.summary.run_outcomes``); any reporter can
-also be read on a date as ``NAME@YYYY-MM-DD``."""
+                   + ["safe_public_change", "safe_neighbourhood_change", "budget_spent_usd"]
+                   + [f"cost_usd_{name}" for name in INTERVENTIONS])
+"""Scalar outcomes of a run (see ``experiments.summary.run_outcomes``; ``cost_usd_NAME``
+per intervention; ``budget_spent_usd`` what the ``[budget]`` programmes cost); any
+collected reporter can also be read on a date as ``NAME@YYYY-MM-DD``."""
 
 
 class _Strict(BaseModel):

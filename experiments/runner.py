@@ -24,6 +24,7 @@ class RunResult:
     timeseries: pd.DataFrame  # one row per collected step
     barrios: pd.DataFrame     # the monthly barrio panel
     residents: int            # agents in the run
+    cost_by: dict             # US$ per intervention over the run
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -51,7 +52,8 @@ def run_once(scenario: Scenario, seed_sequence, city_table=None, replication: in
     ts.insert(0, "replication", replication)
     panel = model.barrio_panel()
     panel.insert(0, "replication", replication)
-    return RunResult(replication, ts.reset_index(drop=True), panel, model.population.n)
+    return RunResult(replication, ts.reset_index(drop=True), panel, model.population.n,
+                     dict(model.timeline.cost_by))
 
 
 def run_replications(loaded: LoadedScenario, progress: Callable[[int], None] | None = None

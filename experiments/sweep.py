@@ -42,17 +42,23 @@ def base_scenario(loaded: LoadedExperiment) -> Scenario:
     return scenario.model_copy(update=update) if update else scenario
 
 
-def scenario_for(loaded: LoadedExperiment, values: dict) -> Scenario:
-    """The scenario of one design point: levers and uncertainties applied."""
-    base = base_scenario(loaded)
+def overrides_for(loaded: LoadedExperiment, base: Scenario, values: dict) -> dict:
+    """The dotted scenario keys one design point sets: levers and uncertainties, and the
+    intensities its budget shares buy."""
     targets = {loaded.variables[n].target: v for n, v in values.items()
                if not loaded.variables[n].target.startswith("budget.")}
     exp = loaded.experiment
     if exp.budget is not None:
-        shares = {name: values[f"share_{name}"] for name in exp.budget.interventions}
+        shares = budget.split({name: values[f"share_{name}"] for name in exp.budget.interventions})
         targets.update(budget.intensities(base, exp.budget.total_usd, shares,
                                           budget.barrio_count(base, loaded.base.city_table)))
-    return apply_values(base, targets)
+    return targets
+
+
+def scenario_for(loaded: LoadedExperiment, values: dict) -> Scenario:
+    """The scenario of one design point."""
+    base = base_scenario(loaded)
+    return apply_values(base, overrides_for(loaded, base, values))
 
 
 def manifest(loaded: LoadedExperiment, kind: str = "sweep") -> dict:
@@ -93,14 +99,18 @@ def sweep(experiment: LoadedExperiment | Path | str, out: Path | str | None = No
             else:
                 todo.append((point, k, row))
 
+    base = base_scenario(loaded)
+
     def specs():
         for point, k, values in todo:
-            yield RunSpec(point=point, replication=k, seed=exp.seed,
-                          scenario=scenario_for(loaded, values), values=values,
-                          scalars=tuple(exp.outcomes.scalars),
+            yield RunSpec(point=point, replication=k, seed=exp.seed, scenario=base,
+                          values=values, overrides=overrides_for(loaded, base, values),
+                          scalars=tuple(dict.fromkeys([*exp.outcomes.scalars, *(
+                              ["budget_spent_usd"] if exp.budget else [])])),
                           timeseries=tuple(exp.outcomes.timeseries),
                           timeseries_every_days=exp.outcomes.timeseries_every_days,
-                          city_table=loaded.base.city_table)
+                          city_table=loaded.base.city_table,
+                          budget_programmes=tuple(exp.budget.interventions) if exp.budget else ())
 
     report = execute(specs(), store, total=len(todo), scheduler=scheduler, workers=workers,
                      progress=progress) if todo else Report(folder=str(folder))
@@ -122,10 +132,17 @@ def analyse(result_folder: Path | str, loaded: LoadedExperiment) -> str:
     if runs.empty or not (runs["status"] == "ok").any():
         return "No successful runs to analyse."
     variables = list(loaded.variables)
-    points = point_means(runs, variables, list(exp.outcomes.scalars))
+    scalars = list(exp.outcomes.scalars) + (["budget_spent_usd"] if exp.budget else [])
+    points = point_means(runs, variables, [c for c in dict.fromkeys(scalars) if c in runs])
+    if exp.budget is not None:  # design coordinates -> the budget shares they stand for
+        names = [f"share_{n}" for n in exp.budget.interventions]
+        shares = points[names].apply(lambda r: pd.Series(budget.split(r.to_dict())), axis=1)
+        points[names] = shares[names]
     points.to_csv(folder / "points.csv", index=False)
     lines = [f"Design points: {len(points)} (means over replications in points.csv)"]
-    cost, gain = "cost_usd_total", (exp.target.outcome if exp.target else "safe_public_change")
+    # With a budget, the trade-off is what the budgeted programmes cost, not the status quo.
+    cost = "budget_spent_usd" if exp.budget and "budget_spent_usd" in points else "cost_usd_total"
+    gain = exp.target.outcome if exp.target else "safe_public_change"
     if cost in points and gain in points:
         front = pareto_front(points, cost, gain)
         front.to_csv(folder / "pareto.csv", index=False)
@@ -135,10 +152,14 @@ def analyse(result_folder: Path | str, loaded: LoadedExperiment) -> str:
     if exp.target is not None and exp.target.outcome in points:
         levers = [n for n in variables if loaded.kinds[n] == "lever"]
         reached = (points[exp.target.outcome] >= exp.target.at_least).to_numpy()
-        box, stats = prim_box(points, levers, reached)
-        box.to_csv(folder / "prim.csv", index=False)
+        best = points[exp.target.outcome].max()
         lines.append(f"{int(reached.sum())} of {len(points)} mixes reach {exp.target.outcome} >= "
-                     f"{exp.target.at_least:g}. PRIM box (coverage {stats['coverage']:.0%}, "
-                     f"density {stats['density']:.0%}):")
-        lines += [f"  {r.lever}: {r.min:.3g} to {r.max:.3g}" for r in box.itertuples()] or ["  (no restriction)"]
+                     f"{exp.target.at_least:g} (the best reaches {best:.3g}).")
+        if 0 < reached.sum() < len(points):
+            box, stats = prim_box(points, levers, reached)
+            box.to_csv(folder / "prim.csv", index=False)
+            lines.append(f"PRIM: mixes in this box reach it (coverage {stats['coverage']:.0%} of "
+                         f"the successes, density {stats['density']:.0%}), prim.csv:")
+            lines += [f"  {r.lever}: {r.min:.3g} to {r.max:.3g}" for r in box.itertuples()] or [
+                "  (no lever range restricts them)"]
     return "\n".join(lines)

@@ -78,3 +78,74 @@ def small_model() -> BarriosModel:
 def fresh_model() -> BarriosModel:
     """A baseline model at reduced scale that the test may modify freely."""
     return BarriosModel(shipped("baseline_2023"), rng=12)
+
+
+# --- experiment runners (test_sweep, test_store, test_experiment_files, ...) ---------------
+# A tiny experiment: the shipped Quito plan on a 6 x 12 city of 200,000 people at 1 agent
+# per 500 inhabitants (~400 residents) for 0.1 years, so a run takes well under a second.
+
+QUITO = SCENARIOS / "quito_2023_2025.toml"
+TINY_SWEEP_BODY = """
+[levers.lighting]            # street lighting starts on 2023-03-01: inert in a 0.1-year run
+target = "interventions.street_lighting.intensity"
+levels = [0.0, 0.5]
+
+[uncertainties.fear_contagion]
+low = 0.05
+high = 0.2
+
+[design]
+kind = "full_factorial"
+levels = 2
+
+[outcomes]
+scalars = ["safe_public_change", "cost_usd_total", "victimization_12m_end",
+           "safe_public@2023-01-21"]
+timeseries = ["safe_public", "incidents"]
+timeseries_every_days = 5
+"""
+
+
+def write_tiny_experiment(path: Path, body: str = TINY_SWEEP_BODY, *, name: str = "tiny",
+                          scenario: Path | str = QUITO, seed: int = 5, replications: int = 2,
+                          city: str = "width = 6\nheight = 12\npopulation = 200000") -> Path:
+    """Write an experiment file on the tiny city; ``body`` holds levers, design, outcomes."""
+    path.write_text(f'''name = "{name}"
+scenario = "{Path(scenario).as_posix()}"
+seed = {seed}
+replications = {replications}
+years = 0.1
+inhabitants_per_agent = 500
+
+[city]
+{city}
+{body}''', encoding="utf-8")
+    return path
+
+
+def raw_parquet_rows(folder: Path) -> pd.DataFrame:
+    """Every row of every part of a folder of Parquet parts (superseded records included)."""
+    parts = sorted(Path(folder).glob("part-*.parquet"))
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else pd.DataFrame()
+
+
+@pytest.fixture(scope="session")
+def tiny_sweeps(tmp_path_factory):
+    """The tiny experiment (4 design points x 2 replications) swept twice: with 1 worker
+    and batches of 3 runs into ``one``, and with 2 workers and the default batch size into
+    ``two``. Tests may read these folders but must not write to them (copy them first)."""
+    import types
+
+    from experiments import execution
+    from experiments.sweep import sweep
+
+    root = tmp_path_factory.mktemp("tiny_sweeps")
+    path = write_tiny_experiment(root / "tiny.toml")
+    saved = execution.BATCH_RUNS
+    try:
+        execution.BATCH_RUNS = 3
+        one = sweep(path, root / "one", workers=1, progress=False)
+    finally:
+        execution.BATCH_RUNS = saved
+    two = sweep(path, root / "two", workers=2, progress=False)
+    return types.SimpleNamespace(path=path, one=one, two=two, total=len(one.design) * 2)
