@@ -28,15 +28,13 @@ def point_means(runs: pd.DataFrame, variables: list[str], outcomes: list[str]) -
 
 
 def pareto_front(points: pd.DataFrame, cost: str, gain: str) -> pd.DataFrame:
-    """Points no other point beats on both (lower or equal cost and higher or equal gain,
-    better in one), sorted by cost."""
-    ordered = points.sort_values([cost, gain], ascending=[True, False])
-    keep, best = [], -np.inf
-    for idx, value in zip(ordered.index, ordered[gain]):
-        if value > best:
-            keep.append(idx)
-            best = value
-    return ordered.loc[keep]
+    """Points no other point dominates (lower or equal cost and higher or equal gain,
+    strictly better in one), sorted by cost; identical points are all kept."""
+    c, g = points[cost].to_numpy(float), points[gain].to_numpy(float)
+    no_worse = (c[None, :] <= c[:, None]) & (g[None, :] >= g[:, None])
+    better = (c[None, :] < c[:, None]) | (g[None, :] > g[:, None])
+    dominated = (no_worse & better).any(axis=1)
+    return points[~dominated].sort_values([cost, gain], ascending=[True, False])
 
 
 def prim_box(points: pd.DataFrame, levers: list[str], reached: np.ndarray) -> tuple[pd.DataFrame, dict]:

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_compare(sub)
     _add_sweep(sub)
+    _add_sensitivity(sub)
+    _add_calibrate(sub)
+    _add_app(sub)
 
     params = sub.add_parser("params", help="list every model parameter",
                             description="Every parameter with its unit, default, plausible range "
@@ -175,6 +178,69 @@ def _add_sweep(sub):
     p.set_defaults(func=cmd_sweep)
 
 
+def _add_calibrate(sub):
+    p = sub.add_parser("calibrate", help="fit parameters to the observed survey (ABC-SMC)",
+                       description="ABC-SMC calibration (pyabc) of the parameters a calibration file "
+                                   "names, against the observed survey shares and severe violence. "
+                                   "The SQLite history is kept in the output folder: the same command "
+                                   "again continues from the last finished generation. Writes "
+                                   "posterior marginal, pair and predictive figures, the parameter "
+                                   "table and (with write_scenario) the calibrated scenario.")
+    p.add_argument("calibration", type=Path, help="calibration file (TOML), e.g. experiments/calibrate_quito.toml")
+    p.add_argument("--no-predictive", action="store_true",
+                   help="skip the posterior predictive runs and figure")
+    _execution_options(p)
+    p.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args) -> int:
+    from experiments.calibration import calibrate, load_calibration
+
+    loaded = load_calibration(args.calibration)
+    result = calibrate(loaded, args.out, scheduler=args.scheduler, workers=args.workers,
+                       progress=not args.quiet, predictive=not args.no_predictive)
+    print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "
+          f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")
+    print((result.results / "parameters.md").read_text(encoding="utf-8"))
+    print(f"Outputs in {result.results}/")
+    return 0
+
+
+def _add_sensitivity(sub):
+    p = sub.add_parser("sensitivity", help="Morris screening, then Sobol indices, of a scenario",
+                       description="Morris screening over every behavioural and intervention-effect "
+                                   "parameter (mu*, sigma with intervals), then Sobol first-order and "
+                                   "total indices of the most influential ones, for the change in "
+                                   "perceived safety and the distance to the survey figures. Runs "
+                                   "are stored as they finish (a restart skips stored runs); writes "
+                                   "CSV/Parquet tables, PNG figures and report.md/report.html.")
+    p.add_argument("experiment", type=Path,
+                   help="sensitivity file (TOML), e.g. experiments/sensitivity_quito.toml")
+    p.add_argument("--morris-only", action="store_true", help="stop after the Morris screening")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="folder for the tables, figures and report (default: the result folder)")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    _execution_options(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args) -> int:
+    from experiments.sensitivity_report import terminal_text
+    from experiments.sensitivity_runner import load_sensitivity, sensitivity
+
+    loaded = load_sensitivity(args.experiment)
+    result = sensitivity(loaded, args.out, stages="morris" if args.morris_only else "both",
+                         report_dir=args.report, scheduler=args.scheduler, workers=args.workers,
+                         progress=not args.quiet, retry_failed=args.retry_failed)
+    for stage in ("morris", "sobol"):
+        if result[stage] is not None:
+            print(f"{stage}: {result[stage].runs.report}")
+    print(terminal_text(loaded, result["morris"], result["sobol"]))
+    print(f"Wrote {len(result['files'])} files (tables, figures, report.md, report.html) in "
+          f"{result['files'][-1].parent}")
+    return 0
+
+
 def cmd_compare(args) -> int:
     from experiments.compare import compare
     from experiments.compare_report import terminal_text, write_outputs
@@ -198,6 +264,47 @@ def cmd_sweep(args) -> int:
                    retry_failed=args.retry_failed, progress=not args.quiet)
     print(result.report)
     print(analyse(result.folder, loaded))
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, found {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], found {value}")
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of inhabitants per agent, found {text!r}") from None
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected inhabitants per agent in [1, 100000], found {text}")
+    return value
+
+
+def _add_app(sub):
+    p = sub.add_parser("app", help="start the workshop page (Spanish and English) in the browser",
+                       description="Serve the interactive workshop page (map, time series, "
+                                   "intervention sliders, budget game, explanations) and print "
+                                   "its address. See docs/workshop.md.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
+    p.add_argument("--lang", choices=["es", "en"], default="es", help="starting language (default: es)")
+    p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent for every scenario (default: each scenario's own, "
+                        "100 for Quito: about 28,000 residents)")
+    p.set_defaults(func=cmd_app)
+
+
+def cmd_app(args) -> int:
+    from workshop.server import serve  # lazily: the simulation commands need no web stack
+
+    serve(host=args.host, port=args.port, lang=args.lang, scale=args.scale)
     return 0
 
 

@@ -23,7 +23,7 @@ from scipy import stats
 
 from experiments.execution import Report, RunSpec, execute, run_id
 from experiments.runner import with_run_options
-from experiments.scenario_files import LoadedScenario, load_scenario
+from experiments.scenario_files import LoadedScenario, ScenarioError, load_scenario
 from experiments.store import ResultStore
 from simulation.outcomes import GROUPS
 
@@ -50,8 +50,9 @@ class Comparison:
 
 
 def _fingerprint(loaded: list[LoadedScenario], seed: int, years, scale) -> str:
+    as_float = (lambda x: None if x is None else float(x))  # 500 and 500.0 are one setting
     doc = {"scenarios": [l.scenario.model_dump(mode="json") for l in loaded],
-           "seed": seed, "years": years, "scale": scale}
+           "seed": int(seed), "years": as_float(years), "scale": as_float(scale)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -63,6 +64,7 @@ def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
     loaded = [load_scenario(p) for p in paths]
     scenarios = [_adjust(l.scenario, years, inhabitants_per_agent) for l in loaded]
     names = [s.name for s in scenarios]
+    _distinct_names(loaded, names)
     folder = Path(out) if out else Path("runs") / f"compare-{'-'.join(names)[:80]}-{seed}"
     fingerprint = _fingerprint(loaded, seed, years, inhabitants_per_agent)
     store = ResultStore(folder).open({
@@ -88,6 +90,16 @@ def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
     runs = runs[(runs["status"] == "ok") & (runs["replication"] < replications)]
     table, groups = analyse(runs, names)
     return Comparison(report, folder, table, groups, loaded)
+
+
+def _distinct_names(loaded: list[LoadedScenario], names: list[str]):
+    """Runs are identified by scenario name: two scenarios must not share one."""
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            first = loaded[names.index(name)].path.name
+            raise ScenarioError(loaded[i].path, "name", f"expected a name not used by another "
+                                f"compared scenario, found {name!r} (also {first}); set name = "
+                                f"\"...\" in one of them")
 
 
 def _adjust(scenario, years, scale):

@@ -43,10 +43,8 @@ def wide_table(result: Comparison, paired: bool) -> pd.DataFrame:
     """Scenarios as rows, outcomes as columns: 'mean [95% CI]' text."""
     t = result.table
     out = {}
-    for (scenario, outcome), row in t.set_index(["scenario", "outcome"]).iterrows():
-        row = row.copy()
-        row["outcome"] = outcome
-        out.setdefault(scenario, {})[LABELS[outcome]] = _cell(row, "diff_" if paired else "")
+    for row in t.to_dict("records"):
+        out.setdefault(row["scenario"], {})[LABELS[row["outcome"]]] = _cell(row, "diff_" if paired else "")
     order = list(dict.fromkeys(t["scenario"]))
     return pd.DataFrame.from_dict(out, orient="index").loc[order]
 

@@ -142,7 +142,7 @@ def execute(specs: Iterable[RunSpec], store: ResultStore, *, total: int | None =
         client, cluster = Client(scheduler), None
     else:
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, host="127.0.0.1", dashboard_address=None)
         client = Client(cluster)
     bar = tqdm(total=total, unit="run", disable=not progress, dynamic_ncols=True)
     rows, series, last_write = [], [], time.perf_counter()

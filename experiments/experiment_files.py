@@ -223,18 +223,21 @@ def _check_variables(loaded: LoadedExperiment):
                 raise ScenarioError(path, key, f"expected low > 0 for loguniform, found {var.low}")
             if var.distribution == "triangular" and not (var.mode is not None and var.low <= var.mode <= var.high):
                 raise ScenarioError(path, key, f"expected a mode within [low, high], found {var.mode}")
-            extremes = [var.low, var.high]
+            extremes = [("low", var.low), ("high", var.high)]
         else:
             if not var.levels:
                 raise ScenarioError(path, key, "expected at least one level, found []")
-            extremes = list(var.levels)
-        for value in extremes:
+            extremes = [("levels", v) for v in var.levels]
+        for where, value in extremes:
             value = int(round(value)) if var.integer else value
             try:
                 apply_values(loaded.base.scenario, {var.target: value})
-            except (ValueError, KeyError) as exc:
-                raise ScenarioError(path, f"{key}.target", f"expected a scenario key that accepts "
-                                    f"{value!r}, found {var.target!r} ({_short(exc)})") from None
+            except KeyError as exc:
+                raise ScenarioError(path, f"{key}.target", f"expected a scenario key, found "
+                                    f"{var.target!r} ({_short(exc)})") from None
+            except ValueError as exc:
+                raise ScenarioError(path, f"{key}.{where}", f"expected a value {var.target} "
+                                    f"accepts, found {value!r} ({_short(exc)})") from None
 
 
 def _check_outcomes(experiment: Experiment, path: Path):

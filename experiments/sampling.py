@@ -25,6 +25,9 @@ def unit_to_values(u: np.ndarray, var: Variable) -> np.ndarray | list:
         idx = np.minimum((u * len(var.levels)).astype(int), len(var.levels) - 1)
         return [var.levels[i] for i in idx]
     low, high = var.bounds()
+    if var.integer and var.distribution == "uniform":
+        # every integer in [low, high] equally likely (rounding would halve the ends)
+        return np.minimum(np.floor(low + u * (high - low + 1)), high).astype(int)
     match var.distribution:
         case "uniform":
             x = low + u * (high - low)

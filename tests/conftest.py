@@ -108,15 +108,17 @@ timeseries_every_days = 5
 
 def write_tiny_experiment(path: Path, body: str = TINY_SWEEP_BODY, *, name: str = "tiny",
                           scenario: Path | str = QUITO, seed: int = 5, replications: int = 2,
-                          city: str = "width = 6\nheight = 12\npopulation = 200000") -> Path:
-    """Write an experiment file on the tiny city; ``body`` holds levers, design, outcomes."""
+                          city: str = "width = 6\nheight = 12\npopulation = 200000",
+                          top: str = "") -> Path:
+    """Write an experiment file on the tiny city; ``body`` holds levers, design, outcomes
+    (tables after ``[city]``), ``top`` more top-level keys."""
     path.write_text(f'''name = "{name}"
 scenario = "{Path(scenario).as_posix()}"
 seed = {seed}
 replications = {replications}
 years = 0.1
 inhabitants_per_agent = 500
-
+{top}
 [city]
 {city}
 {body}''', encoding="utf-8")

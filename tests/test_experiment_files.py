@@ -30,7 +30,8 @@ from experiments.sweep import base_scenario, overrides_for, scenario_for
 from simulation.parameters import PARAMETERS
 
 BARRIOS = Path(sys.executable).with_name("barrios")
-EXAMPLES = sorted((ROOT / "experiments").glob("*.toml"))
+# Sweep-style experiment files (calibration files have their own schema and tests).
+EXAMPLES = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.stem.startswith("calibrate"))
 # Sizes stated in the examples' comments: 64 budget splits, a 5 x 4 grid, 48 LHS points.
 DOCUMENTED_POINTS = {"budget_100m": 64, "lighting_x_committees": 5 * 4, "uncertainty_quito": 48}
 
@@ -73,6 +74,12 @@ def test_budget_example_sweeps_shares_of_the_budget():
     overrides = overrides_for(loaded, base, point)
     assert set(overrides) == {f"interventions.{n}.intensity" for n in names}
     assert all(0 <= v <= 1 for v in overrides.values())
+    # the design point's coordinates stand for shares of the budget (budget.split), and
+    # at full ramp the intensities spend the whole US$ 100 million (no programme is capped)
+    shares = budget.split({n: point[f"share_{n}"] for n in names})
+    assert overrides == budget.intensities(base, 100_000_000, shares, budget.barrio_count(base))
+    assert all(v < 1 for v in overrides.values())
+    assert _spend(base, overrides, budget.barrio_count(base)) == pytest.approx(1e8, rel=1e-9)
 
 
 def test_uncertainty_example_uses_plausible_ranges():
@@ -98,7 +105,7 @@ high = 0.5
 
 # (id, body after the [city] table, dotted key the message must name, extra text it must contain)
 BAD = [
-    ("unknown_top_key", 'colour = "red"\n', "colour", "unknown key"),
+    ("unknown_top_key", 'TOP:colour = "red"\n', "colour", "unknown key"),
     ("unknown_nested_key", '[design]\nkind = "latin_hypercube"\nsample = 8\n', "design.sample",
      "unknown key"),
     ("lever_without_target", "[levers.lighting]\nlow = 0.0\nhigh = 0.5\n",
@@ -130,7 +137,10 @@ BAD = [
 
 def _write_bad(tmp_path: Path, case_id: str, body: str) -> Path:
     path = tmp_path / f"bad_{case_id}.toml"
-    write_tiny_experiment(path, body)
+    if body.startswith("TOP:"):
+        write_tiny_experiment(path, top=body.removeprefix("TOP:"))
+    else:
+        write_tiny_experiment(path, body)
     if case_id == "bad_replications":
         path.write_text(path.read_text().replace("replications = 2", 'replications = "two"'))
     return path
@@ -372,7 +382,8 @@ def _spend(scenario, intensities: dict, n_barrios: int) -> float:
     for key, intensity in intensities.items():
         name = key.split(".")[1]
         cfg = getattr(scenario.interventions, name)
-        full = {"patrol_units": cfg.units, "police_operations": cfg.per_year}.get(name, n_barrios)
+        full = (cfg.units if name == "patrol_units" else
+                cfg.per_year if name == "police_operations" else n_barrios)
         total += intensity * full * cfg.unit_cost_usd * scenario.run.years
     return total
 
@@ -424,6 +435,25 @@ def test_budget_shares_are_normalised(quito):
     d = budget.intensities(quito, 5e7, {"street_lighting": 0.5, "cero_acoso": 0.5}, 1200)
     assert a == pytest.approx(b)
     assert c == pytest.approx(d)  # all-zero shares split the budget equally
+
+
+def test_budget_split_is_uniform_on_the_simplex():
+    """Design coordinates u in [0, 1) become shares: non-negative, summing to 1, and a
+    uniform draw on the simplex (Dirichlet(1, ..., 1)): each share is Beta(1, K - 1) and two
+    shares correlate at -1 / (K - 1)."""
+    k, n = 6, 4000
+    rng = np.random.default_rng(2)
+    names = [f"p{i}" for i in range(k)]
+    shares = np.array([list(budget.split(dict(zip(names, u))).values()) for u in rng.random((n, k))])
+    assert (shares >= 0).all() and np.allclose(shares.sum(axis=1), 1)
+    for i in range(k):
+        assert stats.kstest(shares[:, i], stats.beta(1, k - 1).cdf).pvalue > 0.001
+    corr = np.corrcoef(shares[:, 0], shares[:, 1])[0, 1]
+    assert corr == pytest.approx(-1 / (k - 1), abs=4 / math.sqrt(n))
+    # the edges of [0, 1) are safe: all zeros split equally, u -> 1 takes (almost) all
+    assert budget.split(dict.fromkeys(names, 0.0)) == pytest.approx(dict.fromkeys(names, 1 / k))
+    edge = budget.split({"a": 1.0, "b": 0.5})
+    assert edge["a"] > 0.9 and sum(edge.values()) == pytest.approx(1)
 
 
 def test_budget_intensity_scales_with_years_and_city(quito):
