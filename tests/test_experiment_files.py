@@ -30,8 +30,8 @@ from experiments.sweep import base_scenario, overrides_for, scenario_for
 from simulation.parameters import PARAMETERS
 
 BARRIOS = Path(sys.executable).with_name("barrios")
-# Sweep-style experiment files (calibration files have their own schema and tests).
-EXAMPLES = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.stem.startswith("calibrate"))
+# Sweep experiment files (calibration and sensitivity files have their own schemas and tests).
+EXAMPLES = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.stem.startswith(("calibrate", "sensitivity")))
 # Sizes stated in the examples' comments: 64 budget splits, a 5 x 4 grid, 48 LHS points.
 DOCUMENTED_POINTS = {"budget_100m": 64, "lighting_x_committees": 5 * 4, "uncertainty_quito": 48}
 
