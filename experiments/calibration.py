@@ -19,7 +19,10 @@ Execution. pyabc's ``DaskDistributedSampler`` on a local Dask cluster (one worke
 core) or on ``--scheduler tcp://HOST:PORT``. The history is SQLite (``history.db`` in
 the output folder): a calibration started again on the same folder continues from its
 last finished generation. The simulation budget counts all invocations; the wall-time
-limit counts each invocation.
+limit counts each invocation and is checked after each generation. pyabc's parallel
+samplers draw each job's random numbers from fresh entropy, so two calibrations agree in
+distribution, not bit for bit; the calibration's ``seed`` fixes the model's seed stream
+family, the posterior predictive draws and their runs.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ class ABC(_Strict):
     max_simulations: int = Field(3000, ge=1)
     max_walltime_minutes: float = Field(60, gt=0)
     min_epsilon: float = Field(1.0, ge=0)
+    epsilon_quantile: float = Field(0.5, gt=0, lt=1)  # next epsilon: this quantile of distances
 
 
 class Predictive(_Strict):
@@ -286,7 +290,8 @@ class CalibrationResult:
 
 def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = None, *,
               scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, predictive: bool = True) -> CalibrationResult:
+              progress: bool = True, predictive: bool = True,
+              outputs_only: bool = False) -> CalibrationResult:
     """Run (or continue) the calibration, then write the figures, tables and scenario."""
     import pyabc
     from distributed import Client, LocalCluster
@@ -315,8 +320,11 @@ def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = N
     db = f"sqlite:///{db_file.resolve()}"
     history = _existing_history(db_file)
     done = 0 if history is None else history.max_t + 1
+    if outputs_only and history is None:
+        raise ScenarioError(loaded.path, None, f"expected a stored history with a finished "
+                            f"generation in {folder}, found none (run without --outputs-only)")
     finished = history is not None and (
-        done >= cfg.abc.max_generations
+        outputs_only or done >= cfg.abc.max_generations
         or history.total_nr_simulations >= cfg.abc.max_simulations
         or _last_epsilon(history) <= cfg.abc.min_epsilon)
     client = cluster = None
@@ -337,7 +345,7 @@ def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = N
             abc = pyabc.ABCSMC(Simulator(loaded.scenario, loaded.base.city_table, cfg.seed),
                                _prior(loaded), SurveyDistance(distance_weights(loaded)),
                                population_size=cfg.abc.population_size, sampler=sampler,
-                               eps=pyabc.epsilon.QuantileEpsilon(alpha=0.5))
+                               eps=pyabc.epsilon.QuantileEpsilon(alpha=cfg.abc.epsilon_quantile))
             if history is not None:
                 abc.load(db, abc_id=history.id)
             else:
@@ -420,7 +428,7 @@ def posterior_table(loaded: LoadedCalibration, posterior: pd.DataFrame) -> pd.Da
         prior_width = _prior_quantile(low, high, dist, 0.95) - _prior_quantile(low, high, dist, 0.05)
         ratio = (q95 - q05) / prior_width
         rows.append({"parameter": name, "unit": PARAMETERS[name].unit, "prior": dist,
-                     "prior_low": low, "prior_high": high, "previous_default": PARAMETERS[name].default,
+                     "prior_low": low, "prior_high": high, "default": PARAMETERS[name].default,
                      "posterior_median": q50, "ci90_low": q05, "ci90_high": q95,
                      "width_ratio": ratio,
                      "identified": ("well" if ratio < 0.4 else "partly" if ratio < 0.75 else "no")})
@@ -452,6 +460,9 @@ def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, run
         "survey_sample_size": {"observed": loaded.n_observed, "simulated": loaded.n_simulated},
         "targets": {n: t.model_dump(exclude_none=True) for n, t in cfg.targets.items()},
         "epsilons": [float(e) for e in pops["epsilon"]],
+        # Sampling noise alone gives a sum of squared z-scores of about the number of
+        # targets; a final epsilon above that means the fit is not yet within the noise.
+        "converged": bool(epsilon <= len(cfg.targets)),
         "posterior_median": {r.parameter: float(r.posterior_median) for r in table.itertuples()},
     }
     _plot_marginals(loaded, posterior, results / "posterior_marginals.png")
@@ -630,12 +641,15 @@ def _markdown(loaded, table, summary) -> str:
              f"particles, {summary['simulations']} simulations, final epsilon "
              f"{summary['final_epsilon']:.3g} (sum of squared z-scores over "
              f"{len(loaded.config.targets)} targets), {summary['wall_time_s'] / 60:.1f} min; "
-             f"file `{summary['calibration_file']}`, seed {summary['seed']}, {summary['date']}.", "",
-             "| parameter | prior | prior range | previous default | posterior median | 90% credible interval | posterior/prior width | identified |",
+             f"file `{summary['calibration_file']}`, seed {summary['seed']}, {summary['date']}.",
+             "" if summary["converged"] else
+             f"\n**Not converged**: the final epsilon is above {len(loaded.config.targets)}, what "
+             "survey sampling noise alone gives; run the same command again to continue.", "",
+             "| parameter | prior | prior range | default when written | posterior median | 90% credible interval | posterior/prior width | identified |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
         lines.append(f"| `{r.parameter}` | {r.prior} | {r.prior_low:.4g}–{r.prior_high:.4g} | "
-                     f"{r.previous_default:.4g} | {r.posterior_median:.4g} | "
+                     f"{r.default:.4g} | {r.posterior_median:.4g} | "
                      f"{r.ci90_low:.4g}–{r.ci90_high:.4g} | {r.width_ratio:.2f} | {r.identified} |")
     pred = summary.get("predictive")
     if pred:
@@ -665,7 +679,13 @@ def write_calibrated_scenario(loaded, table, summary, path: Path, results: Path)
              f"{summary['generations']} generations, {summary['simulations']} simulations,",
              f"# final epsilon {summary['final_epsilon']:.4g}, date {summary['date']}.",
              f"# Figures and the table with 90% credible intervals: {_rel(results)}/",
-             "# Every Quito scenario gets these through baseline_2023.toml (extend).", "",
+             *([] if summary["converged"] else [
+                 f"# NOT CONVERGED: final epsilon {summary['final_epsilon']:.4g} is above "
+                 f"{len(loaded.config.targets)} (what survey",
+                 "# sampling noise alone gives). The model's defaults are not taken from this "
+                 "file until it is;",
+                 "# run the same `barrios calibrate` command again to continue."]),
+             "# simulation/parameters.py carries these values as defaults once converged.", "",
              'name = "calibrated"',
              'description = "Posterior-median parameter values from the ABC-SMC calibration"', "",
              "[parameters]"]

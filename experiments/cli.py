@@ -189,6 +189,8 @@ def _add_calibrate(sub):
     p.add_argument("calibration", type=Path, help="calibration file (TOML), e.g. experiments/calibrate_quito.toml")
     p.add_argument("--no-predictive", action="store_true",
                    help="skip the posterior predictive runs and figure")
+    p.add_argument("--outputs-only", action="store_true",
+                   help="sample no more: write the outputs from the stored history")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -198,7 +200,8 @@ def cmd_calibrate(args) -> int:
 
     loaded = load_calibration(args.calibration)
     result = calibrate(loaded, args.out, scheduler=args.scheduler, workers=args.workers,
-                       progress=not args.quiet, predictive=not args.no_predictive)
+                       progress=not args.quiet, predictive=not args.no_predictive,
+                       outputs_only=args.outputs_only)
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "
           f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")
     print((result.results / "parameters.md").read_text(encoding="utf-8"))

@@ -207,7 +207,7 @@ def sobol_indices(problem: dict | ProblemSpec, Y: pd.DataFrame, *, second_order:
         ok = np.isfinite(y).all() and y.std() > 0
         res = sobol_analyze.analyze(_plain(spec), y, calc_second_order=second_order,
                                     num_resamples=num_resamples, conf_level=conf_level,
-                                    seed=seed) if ok else None
+                                    seed=seed + 1) if ok else None  # SALib leaves seed 0 unseeded
         for j, name in enumerate(spec["names"]):
             row = {"outcome": outcome, "parameter": name, "base_samples": n}
             for key in ("S1", "S1_conf", "ST", "ST_conf"):
@@ -248,14 +248,16 @@ def convergence(half: pd.DataFrame, full: pd.DataFrame, method: str, size: int, 
     for outcome, g in table.groupby("outcome", sort=False):
         if method == "sobol":
             target = wide if wide is not None else 0.1
-            widest = float(np.nanmax(g[["S1_conf", "ST_conf"]].to_numpy())) if len(g) else 0.0
+            confs = g[["S1_conf", "ST_conf"]].to_numpy()
+            widest = float(np.nanmax(confs)) if np.isfinite(confs).any() else float("nan")
             moved = ((g["ST"] - g["ST_half"]).abs() > g["ST_conf"]) | \
                     ((g["S1"] - g["S1_half"]).abs() > g["S1_conf"])
             disagree = list(g.loc[moved, "parameter"])
         else:
-            top = float(np.nanmax(g["mu_star"])) if len(g) else 0.0
+            top = float(np.nanmax(g["mu_star"])) if g["mu_star"].notna().any() else 0.0
             target = (wide if wide is not None else 0.25) * top
-            widest = float(np.nanmax(g["mu_star_conf"])) if len(g) else 0.0
+            widest = (float(np.nanmax(g["mu_star_conf"])) if g["mu_star_conf"].notna().any()
+                      else float("nan"))
             k = min(5, len(g))
             a = set(g.nlargest(k, "mu_star")["parameter"])
             b = set(g.nlargest(k, "mu_star_half")["parameter"])

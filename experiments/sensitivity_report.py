@@ -92,7 +92,7 @@ def mu_sigma_figure(stage, path: Path, label: int = 6) -> Path:
         ax.axis("off")
     fig.suptitle(f"Morris screening: {len(stage.names)} parameters, {stage.size} trajectories, "
                  f"{stage.replications} replication(s) per point (bars: 95% intervals)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -119,7 +119,7 @@ def sobol_figure(stage, path: Path) -> Path:
         ax.axis("off")
     fig.suptitle(f"Sobol indices: N = {stage.size} base samples, {stage.replications} "
                  "replication(s) per point (bars: 95% bootstrap intervals)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -29,7 +29,9 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from simulation import BarriosModel
@@ -187,7 +189,8 @@ class Comparisons:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("spawn")  # never fork a threaded server
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                             initializer=_follow_parent, initargs=(os.getpid(),))
             atexit.register(self.shutdown)
         return self._pool
 
@@ -214,9 +217,20 @@ class Comparisons:
 
     def shutdown(self):
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # at most the run in progress
+
+
+def _follow_parent(parent: int):
+    """In the worker: exit as soon as the server is gone, however it ended."""
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 COMPARISONS = Comparisons()

@@ -183,6 +183,12 @@ def draw_charts(model, scenario_name: str, lang: str) -> Figure:
     ax.legend(fontsize=7, loc="upper left")
 
     ax = axes[0, 1]
+    filling = 365 - model.config.run.burn_in_days  # days until the 12-month window is full
+    if filling > 0:
+        ax.axvspan(np.datetime64(start), np.datetime64(start + timedelta(days=filling)),
+                   color="grey", alpha=0.15, lw=0)
+        ax.annotate(t("window_filling", lang), (np.datetime64(start), 0), textcoords="offset points",
+                    xytext=(3, 3), fontsize=7, color="#555")
     ax.plot(dates, 100 * df["victimization_12m"], color="#d62728")
     ax.set_ylim(bottom=0)
     ax.set_title(t("chart_victimization", lang), fontsize=10)
@@ -193,8 +199,8 @@ def draw_charts(model, scenario_name: str, lang: str) -> Figure:
         ax.axhline(observed.severe_violence_per_100k, ls="--", color=COLORS["observed"], lw=1)
         ax.annotate(t("observed_homicide", lang, v=observed.severe_violence_per_100k),
                     (np.datetime64(start), observed.severe_violence_per_100k),
-                    textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.set_ylim(bottom=0)
+                    textcoords="offset points", xytext=(4, -12), fontsize=8)
+    ax.set_ylim(0, max(12.0, float(df["severe_violence_per_100k_12m"].max()) * 1.2))
     ax.set_title(t("chart_severe", lang), fontsize=10)
 
     ax = axes[1, 0]

@@ -81,6 +81,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "observed": {"es": "observado (encuesta Tándem)", "en": "observed (Tándem survey)"},
     "chart_victimization": {"es": "Víctimas en los últimos 12 meses (%)",
                             "en": "Victimized in the last 12 months (%)"},
+    "window_filling": {"es": "ventana de 12 meses\nincompleta", "en": "12-month window\nstill filling"},
     "chart_severe": {"es": "Violencia grave por 100.000 al año", "en": "Severe violence per 100,000 a year"},
     "observed_homicide": {"es": "observado: {v:g}", "en": "observed: {v:g}"},
     "chart_cost": {"es": "Costo acumulado (millones de US$)", "en": "Cumulative cost (US$ million)"},
@@ -110,8 +111,8 @@ STRINGS: dict[str, dict[str, str]] = {
               "40 patrol units, 800 operations a year, 120 committees). Then apply the mix and run "
               "it to the end."},
     "budget_total": {"es": "Presupuesto total (millones de US$)", "en": "Total budget (US$ million)"},
-    "budget_share": {"es": "{name}: {pct:.0f}% = US$ {musd:,.1f} M → intensidad {level:.0f}%",
-                     "en": "{name}: {pct:.0f}% = US$ {musd:,.1f} M → intensity {level:.0f}%"},
+    "budget_line": {"es": "{pct:.0f}% = US$ {musd:,.1f} M → intensidad {level:.0f}%",
+                    "en": "{pct:.0f}% = US$ {musd:,.1f} M → intensity {level:.0f}%"},
     "budget_left": {"es": "Sin asignar: {pct:.0f}% (US$ {musd:,.1f} M)",
                     "en": "Unallocated: {pct:.0f}% (US$ {musd:,.1f} M)"},
     "budget_over": {"es": "Asignaron {pct:.0f}%: bajen alguna parte hasta sumar 100% o menos.",
@@ -205,6 +206,7 @@ SCENARIO_NAMES = {
     "policing_only": {"es": "Solo policía (plan)", "en": "Policing only (plan)"},
     "mano_dura": {"es": "Mano dura", "en": "Mano dura (iron fist)"},
     "northern_border": {"es": "Frontera norte 2013–2017", "en": "Northern border 2013–2017"},
+    "calibrated": {"es": "Plan de Quito con parámetros calibrados", "en": "Quito's plan, calibrated parameters"},
     "budget_menu": {"es": "Base con el menú de programas en cero", "en": "Baseline with the programme menu at zero"},
 }
 
@@ -346,14 +348,31 @@ def _pick(table: dict[str, str], lang: str) -> str:
     return table.get(lang) or table.get(DEFAULT_LANG) or next(iter(table.values()))
 
 
+class _Spanish:
+    """A number that formats the Spanish way: 28.002 and 42,1."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec).translate(_SWAP)
+
+
+_SWAP = str.maketrans({",": ".", ".": ","})
+
+
 def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
-    """The text ``key`` in ``lang``, filled in with ``values``."""
+    """The text ``key`` in ``lang``, filled in with ``values`` (numbers with the language's
+    separators)."""
     table = STRINGS.get(key)
     if table is None:
         return key
     text = _pick(table, lang)
     if not values:
         return text
+    if lang == "es":
+        values = {k: _Spanish(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                  for k, v in values.items()}
     try:
         return text.format(**values)
     except (KeyError, IndexError, ValueError):

@@ -1,0 +1,172 @@
+"""``barrios sensitivity`` end to end on a tiny city (6 x 12 barrios, 200,000 people, 500
+per agent, a tenth of a year): outputs written, a second invocation skips stored runs,
+an interrupted analysis resumes to the same indices, common random numbers, and bad
+sensitivity files get one-line errors (exit 2, file and key named)."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import execution
+from experiments.cli import main
+from experiments.execution import replication_seed
+from experiments.sensitivity_runner import MAIN_OUTCOMES, load_sensitivity, sensitivity
+from experiments.store import ResultStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = """
+name = "sensitivity_tiny"
+scenario = "tiny_scenario.toml"
+seed = 5
+years = 0.1
+inhabitants_per_agent = 500
+
+[city]
+width = 6
+height = 12
+population = 200_000
+
+[parameters]
+groups = []
+include = ["memory_decay", "own_victimization_drop", "fear_contagion", "lighting_perception_effect"]
+
+[morris]
+trajectories = 4
+replications = 2
+
+[sobol]
+samples = 4
+top = 2
+"""
+
+
+def write_tiny(folder: Path, text: str = TINY) -> Path:
+    (folder / "tiny_scenario.toml").write_text(
+        f'extend = "{ROOT / "scenarios" / "quito_2023_2025.toml"}"\nname = "quito_tiny"\n'
+        "[run]\nburn_in_days = 10\nstart = 2023-12-01\n")  # a year end inside 0.1 years
+    path = folder / "tiny.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as c:
+        yield c.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, cluster):
+    folder = tmp_path_factory.mktemp("sens")
+    path = write_tiny(folder)
+    out = folder / "out"
+    code = main(["sensitivity", str(path), "--out", str(out), "--scheduler", cluster, "--quiet"])
+    return path, out, code
+
+
+def test_the_cli_writes_indices_figures_and_report(tiny_run, capsys):
+    path, out, code = tiny_run
+    assert code == 0
+    for name in ("morris_indices.csv", "morris_indices.parquet", "morris_convergence.csv",
+                 "morris_by_year.csv", "noise.csv", "morris_mu_sigma.png", "sobol_indices.csv",
+                 "sobol_convergence.csv", "sobol_indices.png", "report.md", "report.html"):
+        assert (out / name).is_file(), name
+    morris = pd.read_csv(out / "morris_indices.csv")
+    assert len(morris) == 4 * len(MAIN_OUTCOMES)
+    assert {"mu_star", "mu_star_conf", "sigma", "sigma_low", "sigma_high", "noise_floor",
+            "influential"} <= set(morris.columns)
+    sobol = pd.read_csv(out / "sobol_indices.csv")
+    assert sobol["parameter"].nunique() == 2 and {"S1", "S1_conf", "ST", "ST_conf"} <= set(sobol)
+    noise = pd.read_csv(out / "noise.csv")
+    assert set(MAIN_OUTCOMES) <= set(noise["outcome"])
+    report = (out / "report.md").read_text()
+    assert "cannot pin down" in report and "replication noise" in report.lower()
+    assert "<table>" in (out / "report.html").read_text()
+    # runs went through the store: 4 trajectories x 5 points x 2 replications, then 4 x 4 x 1
+    assert len(ResultStore(out / "morris").runs()) == 40
+    assert len(ResultStore(out / "sobol").runs()) == 16
+
+
+def test_a_second_invocation_skips_stored_runs(tiny_run, cluster, capsys):
+    path, out, _ = tiny_run
+    before = pd.read_csv(out / "morris_indices.csv")
+    assert main(["sensitivity", str(path), "--out", str(out), "--scheduler", cluster, "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "morris: 0 run(s) done (0 failed), 40 already stored" in text
+    assert "sobol: 0 run(s) done (0 failed), 16 already stored" in text
+    pd.testing.assert_frame_equal(before, pd.read_csv(out / "morris_indices.csv"))
+
+
+def test_an_interrupted_analysis_resumes_to_the_same_indices(tiny_run, cluster, tmp_path, monkeypatch):
+    path, out, _ = tiny_run
+    folder = tmp_path / "resumed"
+    shutil.copytree(out / "morris", folder / "morris")
+    parts = sorted((folder / "morris" / "runs").glob("part-*.parquet"))
+    kept = len(ResultStore(folder / "morris").runs())
+    if len(parts) > 1:   # as if killed before the last batches were written
+        for p in parts[len(parts) // 2:]:
+            p.unlink()
+    else:
+        p = parts[0]
+        pd.read_parquet(p).iloc[:25].to_parquet(p, index=False)
+    kept = len(ResultStore(folder / "morris").runs())
+    assert 0 < kept < 40
+    result = sensitivity(load_sensitivity(path), folder, stages="morris", scheduler=cluster,
+                         progress=False)
+    assert result["morris"].runs.report.skipped == kept
+    assert result["morris"].runs.report.done == 40 - kept
+    pd.testing.assert_frame_equal(pd.read_csv(out / "morris_indices.csv"),
+                                  pd.read_csv(folder / "morris_indices.csv"))
+
+
+def test_common_random_numbers_across_design_points(tiny_run):
+    _, out, _ = tiny_run
+    runs = ResultStore(out / "morris").runs()
+    assert runs["point"].nunique() == 20
+    for k, group in runs.groupby("replication"):
+        assert set(group["seed"]) == {5}   # replication k of every point: replication_seed(5, k)
+    assert replication_seed(5, 1).spawn_key == (1,)
+    assert execution.BATCH_RUNS >= 1
+
+
+BAD = [
+    ("parameters.include[0]", 'include = ["memory_decay"]', 'include = ["no_such_parameter"]',
+     "expected a parameter listed by `barrios params`"),
+    ("sobol.samples", "samples = 4", "samples = 6", "expected a power of two"),
+    ("morris.trajectories", "trajectories = 4", "trajectories = 1", "expected"),
+    ("parameters.ranges.memory_decay", "[morris]",
+     "[parameters.ranges.memory_decay]\nlow = 0.5\nhigh = 0.1\n[morris]", "expected low < high"),
+    ("parameters.groups[0]", "groups = []", 'groups = ["astrology"]', "expected one of"),
+    ("colour", 'name = "sensitivity_tiny"', 'name = "sensitivity_tiny"\ncolour = "red"', "unknown key"),
+    ("outcomes[0]", "seed = 5", 'seed = 5\noutcomes = ["happiness"]', "expected one of"),
+    ("city.widht", "width = 6", "widht = 6", "expected a [city] key"),
+]
+
+
+@pytest.mark.parametrize("key, old, new, expected", BAD, ids=[b[0] for b in BAD])
+def test_bad_sensitivity_files_get_one_line_errors(tmp_path, capsys, key, old, new, expected):
+    text = TINY.replace('include = ["memory_decay", "own_victimization_drop", "fear_contagion", '
+                        '"lighting_perception_effect"]', 'include = ["memory_decay"]')
+    assert old in text
+    path = write_tiny(tmp_path, text.replace(old, new, 1))
+    assert main(["sensitivity", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"error: {path}") or err.startswith("error: ") and "tiny.toml" in err, err
+    assert f": {key}: " in err and expected in err, err
+
+
+def test_the_shipped_quito_file_validates():
+    loaded = load_sensitivity(ROOT / "experiments" / "sensitivity_quito.toml")
+    assert len(loaded.names) >= 70 and "safe_threshold" not in loaded.names
+    assert loaded.morris_scenario.city.width == 10 and loaded.morris_scenario.city.height == 30
+    assert loaded.sobol_scenario.city.height == 15

@@ -1,0 +1,357 @@
+"""The workshop app without a browser: scenario look-up, input validation, the intensity
+and budget rules, and the page's components rendered with ``solara.render`` (no kernel,
+no server). The browser test is ``test_workshop_browser.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+
+import ipyvuetify as v
+import ipywidgets as widgets
+import numpy as np
+import pytest
+import solara
+
+from conftest import SCENARIOS, shipped
+from experiments.cli import main
+from simulation import BarriosModel
+from simulation.config import INTERVENTIONS
+from workshop import budget as bud
+from workshop import core
+from workshop.app import use_page_state
+from workshop.components import (BudgetGame, Charts, Controls, InterventionSliders, LanguagePicker,
+                                 MapView)
+from workshop.core import InputError, Settings
+from workshop.i18n import INTERVENTION_NAMES, INTERVENTION_TEXT, MECHANISMS, STRINGS, t
+
+SMALL = 500.0  # inhabitants per agent: ~5,600 residents, fast
+
+
+def small(scenario: str = "quito_2023_2025", **kwargs) -> Settings:
+    return Settings(scenario=scenario, seed=7, scale=SMALL, **kwargs)
+
+
+# --- scenarios, validation -------------------------------------------------------------------
+
+
+def test_scenario_list_is_the_shipped_files():
+    assert core.SCENARIO_NAMES == tuple(sorted(p.stem for p in SCENARIOS.glob("*.toml")))
+    assert {"baseline_2023", "quito_2023_2025", "mano_dura"} <= set(core.SCENARIO_NAMES)
+
+
+@pytest.mark.parametrize("name", ["../README", "/etc/passwd", "baseline_2023.toml",
+                                  "scenarios/baseline_2023", "", None, 3, ["baseline_2023"],
+                                  "quito_2023_2025\x00", "x" * 500])
+def test_unknown_scenario_names_are_rejected_without_reading_files(name, monkeypatch):
+    opened = []
+    monkeypatch.setattr(core, "load_scenario", lambda path: opened.append(path))
+    with pytest.raises(InputError):
+        core.check_scenario(name)
+    with pytest.raises(InputError):
+        Settings().with_scenario(name)
+    assert opened == []
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, 1.5, float("nan"), float("inf"), "abc", None,
+                                   True, [0.5], "1e400"])
+def test_out_of_range_intensities_are_rejected(value):
+    with pytest.raises(InputError):
+        core.check_intensity(value)
+    with pytest.raises(InputError):
+        Settings().with_level("street_lighting", value)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "1e3", " ", str(2**32), 2**40, -3, 2.5,
+                                   float("nan"), None, True])
+def test_bad_seeds_are_rejected(value):
+    with pytest.raises(InputError):
+        core.check_seed(value)
+
+
+def test_good_values_pass():
+    assert core.check_seed(" 123 ") == 123
+    assert core.check_seed(0) == 0
+    assert core.check_intensity("0.25") == 0.25
+    assert core.check_intensity(1) == 1.0
+    assert core.check_layer("lighting") == "lighting"
+    with pytest.raises(InputError):
+        core.check_layer("population")
+    with pytest.raises(InputError):
+        core.check_intervention("free_money")
+    with pytest.raises(InputError):
+        core.check_speed(5)
+
+
+# --- intensities -------------------------------------------------------------------------------
+
+
+def test_app_scenarios_run_exactly_as_their_files():
+    """Re-expressing patrols and operations on the app's scale changes nothing."""
+    for name in ("baseline_2023", "mano_dura"):
+        raw = shipped(name, run={"years": 0.2, "burn_in_days": 30})
+        a = BarriosModel(raw, rng=5)
+        a.run()
+        app, _ = core.build_scenario(Settings(scenario=name, seed=5, scale=SMALL))
+        app = app.model_copy(update={"run": raw.run})
+        b = BarriosModel(app, rng=5)
+        b.run()
+        assert np.allclose(a.datacollector.get_model_vars_dataframe().to_numpy(),
+                           b.datacollector.get_model_vars_dataframe().to_numpy())
+
+
+def test_levels_follow_the_documented_rules():
+    start = date(2023, 1, 1)
+    # a standing programme raised: expanded from the run's start, from its old level
+    scenario, _ = core.build_scenario(small("baseline_2023").with_level("upc_posts", 0.3))
+    upc = scenario.interventions.upc_posts
+    assert (upc.start, upc.intensity, upc.ramp_from, upc.ramp_months) == (start, 0.3, 0.5, 24.0)
+    # a programme the scenario lacks: the Quito plan's settings at the chosen intensity
+    scenario, _ = core.build_scenario(small("baseline_2023").with_level("street_lighting", 0.5))
+    lighting = scenario.interventions.street_lighting
+    assert (lighting.start, lighting.intensity, lighting.unit_cost_usd) == (date(2023, 3, 1), 0.5, 115_000)
+    # zero switches it off
+    scenario, _ = core.build_scenario(small().with_level("street_lighting", 0))
+    assert "street_lighting" not in scenario.interventions.active()
+    # an expansion during the run keeps its level before the start (0.15 posts)
+    scenario, _ = core.build_scenario(small().with_level("upc_posts", 0.5))
+    upc = scenario.interventions.upc_posts
+    assert math.isclose(upc.ramp_from * upc.intensity, 0.15)
+    # another place: the plan's programme shifted to the scenario's start
+    scenario, _ = core.build_scenario(small("northern_border").with_level("street_lighting", 0.2))
+    assert scenario.interventions.street_lighting.start == date(2013, 12, 1)
+    # patrols and operations: intensity 1 is the largest shipped level
+    assert core.full_levels() == {"patrol_units": ("units", 160.0),
+                                  "police_operations": ("per_year", 4000.0)}
+
+
+def test_budget_rule():
+    years, barrios = 3.0, 1200
+    levels = bud.budget_levels(100, {"street_lighting": 50, "safety_committees": 10,
+                                     "patrol_units": 20, "police_operations": 20})
+    assert math.isclose(levels["street_lighting"], 50e6 / (115_000 * barrios * years))
+    assert math.isclose(levels["safety_committees"], min(1.0, 0.10 + 10e6 / (2_000 * barrios * years)))
+    assert math.isclose(levels["patrol_units"], 0.25 + 20e6 / (100_000 * 160 * years))
+    assert math.isclose(levels["police_operations"], 0.2 + 20e6 / (5_000 * 4000 * years))
+    assert set(levels) == {"street_lighting", "safety_committees", "patrol_units", "police_operations"}
+    # all of it on public space: capped at full coverage
+    assert bud.budget_levels(10_000, {"public_space_recovery": 100}) == {"public_space_recovery": 1.0}
+    settings = bud.budget_settings(100, {"cero_acoso": 30}, seed=3, scale=SMALL)
+    assert settings.scenario == "baseline_2023"
+    assert math.isclose(settings.intensities()["cero_acoso"], 30e6 / (20_000 * barrios * years))
+
+
+@pytest.mark.parametrize("total, shares", [
+    ("-5", {}), ("abc", {}), ("nan", {}), ("inf", {}), (1e9, {}), (0, {}), (True, {}),
+    (100, {"street_lighting": 60, "cero_acoso": 50}), (100, {"street_lighting": -1}),
+    (100, {"street_lighting": "x"}), (100, {"teleport": 10}), (100, {"cero_acoso": float("nan")}),
+])
+def test_bad_budgets_are_rejected(total, shares):
+    with pytest.raises(InputError):
+        bud.budget_levels(total, shares)
+
+
+def test_gains_and_cost_per_point():
+    ref = dict.fromkeys(bud.OUTCOMES, 0.0) | {"safe_public": 0.40, "safe_neighbourhood": 0.50,
+                                                "cost_usd": 100e6, "victimization_12m": 0.15}
+    mix = ref | {"safe_public": 0.45, "safe_neighbourhood": 0.50, "cost_usd": 150e6,
+                 "victimization_12m": 0.14}
+    g = bud.gains(mix, ref)
+    assert math.isclose(g["gain_public_pp"], 5.0) and math.isclose(g["extra_cost_musd"], 50.0)
+    assert math.isclose(g["musd_per_pp_public"], 10.0)
+    assert g["musd_per_pp_neighbourhood"] is None  # no gain: no cost per point
+    assert math.isclose(g["victimization_change_pp"], -1.0)
+    assert "northern_border" not in bud.comparable_scenarios()
+    assert "quito_2023_2025" in bud.comparable_scenarios()
+
+
+def test_comparisons_run_in_a_worker_process_and_match_a_run_here():
+    comparisons = bud.Comparisons()
+    try:
+        future = comparisons.request("baseline_2023", 3, 2000.0)
+        in_worker = future.result(timeout=120)
+        assert comparisons.get("baseline_2023", 3, 2000.0) == in_worker  # cached
+        assert in_worker == bud.run_outcomes("baseline_2023", 3, 2000.0)
+        assert set(in_worker) == set(bud.OUTCOMES)
+    finally:
+        comparisons.shutdown()
+
+
+def test_map_layers_come_from_public_state():
+    model = core.build_model(small())
+    for _ in range(20):
+        model.step()
+    values = {name: core.layer_values(model, name) for name in core.MAP_LAYERS}
+    for name, array in values.items():
+        assert array.shape == (model.city.n,)
+        low, high = core.LAYER_RANGE[name]
+        assert np.nanmin(array) >= 0
+        if high <= 1:
+            assert np.nanmax(array) <= 1 + 1e-9
+    share = values["safety"]
+    pop = model.population
+    b = int(np.argmax(pop.residents_per_barrio))
+    residents = pop.home == b
+    expected = np.mean(pop.safe_neighbourhood[residents] > model.params.safe_threshold)
+    assert math.isclose(share[b], expected)
+    assert not np.allclose(np.nan_to_num(values["safety"]), np.nan_to_num(values["lighting"]))
+
+
+def test_every_text_exists_in_both_languages():
+    for table in (STRINGS, INTERVENTION_NAMES, INTERVENTION_TEXT, MECHANISMS):
+        for key, texts in table.items():
+            assert set(texts) == {"es", "en"}, key
+    assert set(INTERVENTION_NAMES) == set(INTERVENTIONS) == set(INTERVENTION_TEXT)
+    assert t("step", "es") == "Avanzar" and t("step", "en") == "Step"
+    assert t("step", "fr") == "Avanzar"  # unknown language: Spanish
+    assert t("no_such_key", "en") == "no_such_key"
+
+
+# --- components ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page():
+    """The page's components rendered without a browser; yields (state, render context)."""
+    box = {}
+
+    @solara.component
+    def Harness():
+        state = use_page_state(small(), "es")
+        box["state"] = state
+        with solara.Column():
+            LanguagePicker(state)
+            Controls(state)
+            InterventionSliders(state)
+            MapView(state)
+            Charts(state)
+            BudgetGame(state)
+
+    _, rc = solara.render(Harness(), handle_error=False)
+    yield box["state"], rc
+    rc.close()
+
+
+def _buttons(rc, label) -> list:
+    """Buttons whose text is ``label`` (an icon may come with it)."""
+    return [w for w in rc.find(v.Btn).widgets if label in w.children]
+
+
+def _button(rc, label):
+    found = _buttons(rc, label)
+    assert len(found) == 1, (label, found)
+    return found[0]
+
+
+def _images(rc) -> list[bytes]:
+    return [w.value for w in rc.find(widgets.Image).widgets]
+
+
+def _texts(rc) -> set[str]:
+    out = set()
+    for w in rc.find(v.Html).widgets:
+        out.update(c for c in w.children if isinstance(c, str))
+    return out
+
+
+def test_layer_picker_changes_the_map(page):
+    state, rc = page
+    map_before, charts_before = _images(rc)[:2]
+    _button(rc, "Incidentes").click()
+    assert state.layer.value == "incidents"
+    map_after, charts_after = _images(rc)[:2]
+    assert map_after != map_before
+    assert charts_after == charts_before  # the time series do not depend on the layer
+    _button(rc, "Alumbrado").click()
+    assert _images(rc)[0] not in (map_before, map_after)
+
+
+def test_language_switch_changes_labels(page):
+    state, rc = page
+    _button(rc, "Avanzar")
+    assert any(text.startswith("Seguros en espacios públicos") for text in _texts(rc))
+    _button(rc, "English").click()
+    assert state.lang.value == "en"
+    _button(rc, "Step")
+    _button(rc, "Perceived safety")
+    assert _buttons(rc, "Avanzar") == []
+    assert any(text.startswith("Safe in public spaces") for text in _texts(rc))
+    assert rc.find(v.Slider, label=INTERVENTION_NAMES["street_lighting"]["en"]).widgets
+    _button(rc, "Español").click()
+    _button(rc, "Avanzar")
+
+
+def test_slider_then_step_changes_the_run_and_the_chart(page):
+    state, rc = page
+    charts_before = _images(rc)[1]
+    slider = rc.find(v.Slider, label=INTERVENTION_NAMES["street_lighting"]["es"], max=1.0)
+    slider.widget.v_model = 0.8
+    assert state.pending and state.run.model.day == 0
+    _button(rc, "Avanzar").click()
+    assert not state.pending
+    assert state.run.settings.intensities()["street_lighting"] == 0.8
+    assert state.run.model.day == 7
+    assert _images(rc)[1] != charts_before
+    assert any("día 7 de" in text for text in _texts(rc))
+
+
+def test_bad_inputs_from_the_page_become_messages(page):
+    state, rc = page
+    model = state.run.model
+    select = rc.find(v.Select).widget
+    for bad in ("../../etc/passwd", "baseline_2023.toml", None):  # (more in the tests above)
+        select.v_model = bad
+        assert isinstance(state.error.value, InputError)
+        assert state.run.model is model  # nothing rebuilt
+        rc.find(v.Alert).assert_not_empty()
+    slider = rc.find(v.Slider, label=INTERVENTION_NAMES["cero_acoso"]["es"], max=1.0).widget
+    for bad in (1.7, "lots", {"x": 1}):
+        state.error.set(None)
+        slider.v_model = bad
+        assert isinstance(state.error.value, InputError)
+    assert not state.pending
+    # the other handlers, called as the page calls them (text fields commit on enter/blur)
+    for handler, args in ((state.set_seed, ("-1",)), (state.set_seed, ("abc",)),
+                          (state.set_seed, ("99999999999",)), (state.set_lang, ("fr",)),
+                          (state.set_layer, ("secret",)), (state.set_speed, (5,)),
+                          (state.set_budget_total, ("-3",)), (state.set_share, ("teleport", 10)),
+                          (state.set_share, ("cero_acoso", 101))):
+        state.error.set(None)
+        state.guard(handler, *args)
+        assert isinstance(state.error.value, InputError), (handler, args)
+    assert state.lang.value == "es" and state.layer.value == "safety"
+    # a good choice after all that still works
+    select.v_model = "baseline_2023"
+    assert state.error.value is None and state.run.settings.scenario == "baseline_2023"
+
+
+def test_budget_game_applies_the_mix(page):
+    state, rc = page
+    sliders = {w.label: w for w in rc.find(v.Slider).widgets}
+    lighting = INTERVENTION_NAMES["street_lighting"]["es"]
+    budget_sliders = [w for w in rc.find(v.Slider).widgets if w.label == lighting and w.max == 100]
+    assert lighting in sliders and len(budget_sliders) == 1
+    budget_sliders[0].v_model = 40
+    assert state.shares.value == {"street_lighting": 40.0}
+    _button(rc, t("budget_apply", "es")).click()
+    assert state.run.settings.scenario == "baseline_2023"
+    expected = 40e6 / (115_000 * 1200 * 3)
+    assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
+    # too much in total: the apply button is disabled and a warning shown
+    rc.find(v.Slider, label=INTERVENTION_NAMES["cero_acoso"]["es"], max=100).widget.v_model = 70
+    assert _button(rc, t("budget_apply", "es")).disabled
+    rc.find(v.Alert).assert_not_empty()
+    state.guard(state.apply_budget)  # even if a client sends the click anyway
+    assert isinstance(state.error.value, InputError)
+    assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
+
+
+def test_cli_rejects_bad_app_options(capsys):
+    for args in (["app", "--port", "70000"], ["app", "--scale", "0"], ["app", "--lang", "fr"],
+                 ["app", "--port", "abc"]):
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 2
+    assert "error" in capsys.readouterr().err

@@ -1,0 +1,499 @@
+"""The page's Solara components. Each takes the page state it needs (``PageState``) and the
+language; every event handler goes through ``PageState.guard``, so a bad value from the
+browser becomes a message on the page, never an exception in the server.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import html
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import solara
+import solara.lab
+
+from simulation.config import INTERVENTIONS
+from workshop import budget as bud
+from workshop.core import (BASELINE, MAP_LAYERS, SCENARIO_NAMES, SPEEDS, InputError, LiveRun,
+                           Settings, app_scenario, check_layer, check_scenario, check_speed,
+                           current_values, full_levels, model_day, unit_count)
+from workshop.drawing import MapDrawing, day_date, draw_charts
+from workshop.i18n import (INTERVENTION_TEXT, LANGS, MECHANISMS, check_lang, error_text,
+                           intervention_name, scenario_name, t)
+
+log = logging.getLogger("workshop")
+CHART_INTERVAL_S = 1.0  # while playing, redraw the time series at most this often
+
+
+@dataclass
+class PageState:
+    """Everything a page (one browser tab) holds: the live run and reactive values."""
+
+    run: LiveRun
+    lang: solara.Reactive
+    frame: solara.Reactive      # bumped whenever the model changed (redraw the map, status)
+    chart_frame: solara.Reactive  # bumped when the time series are redrawn (at most twice a
+                                  # second while playing: they cost more than the map)
+    draft: solara.Reactive      # Settings chosen in the page, applied on step/play/reset
+    playing: solara.Reactive
+    speed: solara.Reactive      # days per screen update while playing
+    layer: solara.Reactive
+    error: solara.Reactive      # the last rejected input (an exception), or None
+    rate: solara.Reactive       # measured simulated days per second while playing
+    budget_total: solara.Reactive  # text typed in the budget box
+    shares: solara.Reactive     # {intervention: percent}
+    notice: solara.Reactive     # a key of an informational message, or None
+
+    # --- safety ------------------------------------------------------------------------
+    def guard(self, handler, *args):
+        """Run an event handler; a rejected input or any failure becomes a message."""
+        try:
+            handler(*args)
+        except InputError as error:
+            self.error.set(error)
+        except Exception as error:  # noqa: BLE001 - nothing from the page may escape
+            log.exception("workshop: handler failed")
+            self.error.set(error)
+
+    def handler(self, fn):
+        return lambda *args: self.guard(fn, *args)
+
+    # --- model changes -----------------------------------------------------------------------
+    def redraw(self, charts: bool = True):
+        self.frame.set(self.frame.value + 1)
+        if charts:
+            self.chart_frame.set(self.chart_frame.value + 1)
+
+    def rebuild(self, settings: Settings):
+        self.playing.set(False)
+        self.run.rebuild(settings)
+        self.draft.set(settings)
+        self.error.set(None)
+        self.redraw()
+
+    def apply_pending(self):
+        if self.draft.value != self.run.settings:
+            self.rebuild(self.draft.value)
+
+    @property
+    def pending(self) -> bool:
+        return self.draft.value != self.run.settings
+
+    # --- handlers -------------------------------------------------------------------------
+    def set_lang(self, value):
+        self.lang.set(check_lang(value))
+
+    def set_scenario(self, value):
+        self.rebuild(self.draft.value.with_scenario(check_scenario(value)))
+        self.notice.set(None)
+
+    def set_seed(self, value):
+        self.draft.set(self.draft.value.with_seed(value))
+        self.error.set(None)
+
+    def set_level(self, name, value):
+        current = self.draft.value.intensities().get(name)
+        settings = self.draft.value.with_level(name, value)  # validates name and value
+        if current is not None and abs(settings.level_dict()[name] - current) < 1e-9:
+            return
+        self.draft.set(settings)
+        self.error.set(None)
+
+    def set_layer(self, value):
+        self.layer.set(check_layer(value))
+
+    def set_speed(self, value):
+        self.speed.set(check_speed(value))
+
+    def step(self):
+        self.apply_pending()
+        self.run.advance(self.speed.value)
+        self.redraw()
+
+    def reset(self):
+        self.rebuild(self.draft.value)
+
+    def to_end(self):
+        self.apply_pending()
+        self.playing.set(False)
+        self.run.advance(self.run.total_days + 1)
+        self.redraw()
+
+    def toggle_play(self):
+        if self.playing.value:
+            self.playing.set(False)
+            return
+        self.apply_pending()
+        if not self.run.finished:
+            self.playing.set(True)
+
+    def set_budget_total(self, value):
+        self.budget_total.set(str(value)[:40])
+        bud.check_budget(value)
+        self.error.set(None)
+
+    def set_share(self, name, value):
+        """One programme's percentage (0-100); the total is checked when applying."""
+        share = bud.check_shares({name: value})[name]
+        self.shares.set({**self.shares.value, name: share})
+        self.notice.set(None)
+
+    def apply_budget(self):
+        settings = bud.budget_settings(self.budget_total.value, self.shares.value,
+                                       self.draft.value.seed, self.run.settings.scale)
+        self.rebuild(settings)
+        self.notice.set("budget_applied")
+
+
+# --- inputs that never raise ---------------------------------------------------------------------
+
+
+@solara.component
+def SafeSlider(label: str, value: float, on_value, min: float = 0.0, max: float = 1.0,
+               step: float = 0.01, classes: list[str] | None = None):
+    """A Vuetify slider whose raw value goes straight to ``on_value`` (a guarded handler
+    that validates it). Solara's own sliders convert the value first, which raises on
+    nonsense sent by a client."""
+    return solara.v.Slider(v_model=value, on_v_model=on_value, label=label, min=min, max=max,
+                           step=step, thumb_label=True, hide_details=True,
+                           class_=" ".join(classes or []))
+
+
+# --- frame -------------------------------------------------------------------------------------
+
+
+@solara.component
+def LanguagePicker(state: PageState):
+    lang = state.lang.value
+    with solara.Row(gap="4px", style={"align-items": "center"}):
+        for code in LANGS:
+            active = code == lang
+            solara.Button("Español" if code == "es" else "English", small=True, depressed=True,
+                          outlined=not active,
+                          style={"color": "#0d47a1", "background-color": "white"} if active
+                          else {"color": "white"},
+                          on_click=state.handler(partial(state.set_lang, code)),
+                          classes=[f"barrios-lang-{code}"] + (["barrios-lang-active"] if active else []))
+
+
+@solara.component
+def ErrorBanner(state: PageState):
+    if state.error.value is not None:
+        solara.Error(error_text(state.error.value, state.lang.value), dense=True,
+                     classes=["barrios-error"])
+
+
+# --- controls -------------------------------------------------------------------------------
+
+
+@solara.component
+def Controls(state: PageState):
+    lang, run = state.lang.value, state.run
+    state.frame.get()  # redraw with the model
+    draft = state.draft.value
+    with solara.Card(t("controls", lang), margin=0, classes=["barrios-controls"]):
+        solara.v.Select(label=t("scenario", lang), v_model=draft.scenario,
+                        items=[{"text": scenario_name(n, lang), "value": n} for n in SCENARIO_NAMES],
+                        on_v_model=state.handler(state.set_scenario), dense=True,
+                        class_="barrios-scenario")
+        solara.InputText(t("seed", lang), value=str(draft.seed),
+                         on_value=state.handler(state.set_seed), classes=["barrios-seed"])
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            playing = state.playing.value
+            solara.Button(t("pause", lang) if playing else t("play", lang),
+                          icon_name="mdi-pause" if playing else "mdi-play", color="primary",
+                          on_click=state.handler(state.toggle_play), disabled=run.finished and not playing,
+                          classes=["barrios-play"])
+            solara.Button(t("step", lang), icon_name="mdi-step-forward",
+                          on_click=state.handler(state.step), disabled=playing or run.finished,
+                          classes=["barrios-step"])
+            solara.Button(t("reset", lang), icon_name="mdi-restart",
+                          on_click=state.handler(state.reset), classes=["barrios-reset"])
+            solara.Button(t("to_end", lang), icon_name="mdi-skip-forward",
+                          on_click=state.handler(state.to_end), disabled=playing or run.finished,
+                          classes=["barrios-to-end"])
+        solara.Text(t("speed", lang), style={"font-size": "0.85em"})
+        with solara.Row(gap="2px"):
+            for days in SPEEDS:
+                active = days == state.speed.value
+                solara.Button(str(days), small=True, outlined=not active,
+                              color="primary" if active else None,
+                              on_click=state.handler(partial(state.set_speed, days)),
+                              classes=[f"barrios-speed-{days}"])
+        Status(state)
+        if state.pending:
+            solara.Info(t("pending", lang), dense=True, classes=["barrios-pending"])
+        ErrorBanner(state)
+
+
+@solara.component
+def Status(state: PageState):
+    lang, run = state.lang.value, state.run
+    state.frame.get()
+    with run.lock:
+        model = run.model
+        text = t("status", lang, date=day_date(model).isoformat(), day=model_day(model),
+                 total=run.total_days)
+        residents = t("residents", lang, n=model.population.n,
+                      scale=model.config.city.inhabitants_per_agent)
+    solara.Text(text, classes=["barrios-status"], style={"font-weight": "bold"})
+    if state.playing.value and state.rate.value:
+        solara.Text(t("rate", lang, rate=state.rate.value), classes=["barrios-rate"],
+                    style={"font-size": "0.85em"})
+    if run.finished:
+        solara.Text(t("finished", lang), classes=["barrios-finished"])
+    solara.Text(residents, style={"font-size": "0.8em", "color": "#666"})
+
+
+def _units_text(name: str, level: float, scenario, lang: str) -> str:
+    count = level * unit_count(scenario, name)
+    key = {"patrol_units": "n_units", "police_operations": "n_ops"}.get(name, "n_barrios")
+    return t("intensity_value", lang, pct=100 * level, what=t(key, lang, n=count))
+
+
+@solara.component
+def InterventionSliders(state: PageState):
+    lang = state.lang.value
+    draft = state.draft.value
+    levels = draft.intensities()
+    scenario = app_scenario(draft.scenario)
+    full = full_levels()
+    with solara.Card(t("interventions", lang), margin=0, classes=["barrios-interventions"]):
+        solara.Text(t("interventions_help", lang, units=full["patrol_units"][1],
+                      ops=full["police_operations"][1]), style={"font-size": "0.8em", "color": "#555"})
+        for name in INTERVENTIONS:
+            SafeSlider(intervention_name(name, lang), value=levels[name], min=0.0, max=1.0,
+                       step=0.01, on_value=state.handler(partial(state.set_level, name)),
+                       classes=[f"barrios-slider-{name}"])
+            solara.Text(_units_text(name, levels[name], scenario, lang),
+                        classes=[f"barrios-level-{name}"],
+                        style={"font-size": "0.8em", "color": "#555", "margin-left": "8px"})
+
+
+# --- map and charts -----------------------------------------------------------------------------
+
+
+@solara.component
+def MapView(state: PageState):
+    lang, run, layer = state.lang.value, state.run, state.layer.value
+    frame = state.frame.value
+    drawing = solara.use_memo(lambda: MapDrawing(run.model), [run.version])
+
+    def draw():
+        with run.lock:
+            if drawing.model is not run.model:  # rebuilt meanwhile: draw at the next frame
+                return None
+            return drawing.draw(layer, lang)
+
+    figure = solara.use_memo(draw, [frame, layer, lang, run.version])
+    with solara.Column(classes=["barrios-map"], gap="4px", style={"flex": "0 0 290px"}):
+        solara.Text(t("map", lang), style={"font-weight": "bold"})
+        with solara.Row(gap="2px", style={"flex-wrap": "wrap"}):
+            for key in MAP_LAYERS:
+                active = key == layer
+                solara.Button(t(f"layer_{key}", lang), small=True, outlined=not active,
+                              color="primary" if active else None,
+                              on_click=state.handler(partial(state.set_layer, key)),
+                              classes=[f"barrios-layer-{key}"] + (["barrios-layer-active"] if active else []))
+        if figure is not None:
+            solara.FigureMatplotlib(figure, format="png",
+                                    dependencies=[frame, layer, lang, run.version])
+        solara.Text(t("map_help", lang), style={"font-size": "0.8em", "color": "#555"})
+
+
+@solara.component
+def Charts(state: PageState):
+    lang, run = state.lang.value, state.run
+    frame = state.chart_frame.value
+
+    def draw():
+        with run.lock:
+            return draw_charts(run.model, run.settings.scenario, lang), current_values(run.model)
+
+    figure, values = solara.use_memo(draw, [frame, lang, run.version])
+    with solara.Column(classes=["barrios-charts"], gap="4px", style={"flex": "1 1 auto", "min-width": "0"}):
+        solara.Text(t("charts", lang), style={"font-weight": "bold"})
+        solara.FigureMatplotlib(figure, format="png", dependencies=[frame, lang, run.version])
+        solara.Text(t("readout", lang, public=100 * values["safe_public"],
+                      neighbourhood=100 * values["safe_neighbourhood"],
+                      victim=100 * values["victimization_12m"], cost=values["cost_usd"] / 1e6),
+                    classes=["barrios-readout"], style={"font-size": "0.9em"})
+
+
+# --- budget game ----------------------------------------------------------------------------------
+
+
+@solara.component
+def BudgetGame(state: PageState):
+    lang = state.lang.value
+    base = app_scenario(BASELINE) if BASELINE in SCENARIO_NAMES else None
+    if base is None:
+        return
+    shares = state.shares.value
+    total_ok = True
+    try:
+        total = bud.check_budget(state.budget_total.value)
+    except InputError:
+        total, total_ok = 0.0, False
+    allocated = sum(shares.values())
+    levels = bud.budget_levels(total, shares) if total_ok and allocated <= 100 else {}
+    with solara.Card(t("tab_budget", lang), margin=0, classes=["barrios-budget"]):
+        solara.Text(t("budget_intro", lang, years=base.run.years))
+        solara.InputText(t("budget_total", lang), value=state.budget_total.value,
+                         on_value=state.handler(state.set_budget_total), classes=["barrios-budget-total"])
+        with solara.Columns([1, 1]):
+            for half in (INTERVENTIONS[:5], INTERVENTIONS[5:]):
+                with solara.Column(gap="0px"):
+                    for name in half:
+                        pct = shares.get(name, 0.0)
+                        SafeSlider(intervention_name(name, lang), value=pct, min=0, max=100,
+                                   step=5, on_value=state.handler(partial(state.set_share, name)),
+                                   classes=[f"barrios-share-{name}"])
+                        level = levels.get(name, bud.scenario_levels(base)[name])
+                        solara.Text(t("budget_line", lang, pct=pct, musd=total * pct / 100,
+                                      level=100 * level),
+                                    style={"font-size": "0.8em", "color": "#555", "margin-left": "8px"})
+        if allocated > 100:
+            solara.Warning(t("budget_over", lang, pct=allocated), dense=True)
+        else:
+            solara.Text(t("budget_left", lang, pct=100 - allocated, musd=total * (100 - allocated) / 100))
+        solara.Button(t("budget_apply", lang), color="primary", icon_name="mdi-check",
+                      disabled=not total_ok or allocated > 100,
+                      on_click=state.handler(state.apply_budget), classes=["barrios-budget-apply"])
+        if state.notice.value:
+            solara.Success(t(state.notice.value, lang), dense=True)
+        solara.Text(t("budget_rule", lang), style={"font-size": "0.8em", "color": "#555"})
+        ErrorBanner(state)
+    Results(state)
+
+
+def _fmt(value, digits=1, lang="es") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang == "es":
+        text = text.replace(",", "\u2009").replace(".", ",")
+    return text
+
+
+@solara.component
+def Results(state: PageState):
+    lang, run = state.lang.value, state.run
+    state.frame.get()
+    ready, set_ready = solara.use_state(0)
+    settings = run.settings
+    seed, scale = settings.seed, settings.scale
+    same_city = settings.scenario == BASELINE or settings.scenario in _same_city()
+    names = (BASELINE, *bud.comparable_scenarios())
+
+    def wait():
+        if not (run.finished and same_city):
+            return
+        futures = [bud.COMPARISONS.request(n, seed, scale) for n in names]
+        concurrent.futures.wait(futures, timeout=600)
+        set_ready(lambda n: n + 1)
+
+    solara.lab.use_task(wait, dependencies=[run.finished, same_city, seed, scale, run.version],
+                        prefer_threaded=True)
+    with solara.Card(t("results", lang), margin=0, classes=["barrios-results"]):
+        if not run.finished:
+            solara.Info(t("results_wait", lang), dense=True)
+            return
+        if not same_city:
+            solara.Info(t("results_other_city", lang), dense=True)
+            return
+        outcomes = {n: bud.COMPARISONS.get(n, seed, scale) for n in names}
+        if any(v is None for v in outcomes.values()):
+            solara.Info(t("results_computing", lang), dense=True)
+            solara.ProgressLinear(True)
+            return
+        with run.lock:
+            mine = bud.outcomes_of(run.model)
+        reference = outcomes[BASELINE]
+        rows = [(t("your_run", lang) + f" ({scenario_name(settings.scenario, lang)}"
+                 + (" *" if settings.levels else "") + ")", bud.gains(mine, reference))]
+        rows += [(scenario_name(n, lang), bud.gains(outcomes[n], reference)) for n in names[1:]]
+        solara.Text(t("results_intro", lang))
+        header = ["col_mix", "col_gain_public", "col_gain_neighbourhood", "col_extra_cost",
+                  "col_cost_per_point", "col_victim"]
+        cells = "".join(f"<th style='text-align:left;padding:4px'>{html.escape(t(h, lang))}</th>" for h in header)
+        body = []
+        for i, (label, g) in enumerate(rows):
+            per_point = _fmt(g["musd_per_pp_public"], 1, lang) if g["musd_per_pp_public"] is not None \
+                else t("no_gain", lang)
+            values = [label, _fmt(g["gain_public_pp"], 1, lang), _fmt(g["gain_neighbourhood_pp"], 1, lang),
+                      _fmt(g["extra_cost_musd"], 1, lang), per_point, _fmt(g["victimization_change_pp"], 1, lang)]
+            weight = "bold" if i == 0 else "normal"
+            tds = "".join(f"<td style='padding:4px;font-weight:{weight}'>{html.escape(v)}</td>" for v in values)
+            body.append(f"<tr>{tds}</tr>")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            "<table class='barrios-results-table' style='border-collapse:collapse;font-size:0.9em'>"
+            f"<thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"))
+
+
+def _same_city() -> tuple[str, ...]:
+    """Scenarios with the baseline's city and period (comparisons are meaningful)."""
+    if BASELINE not in SCENARIO_NAMES:
+        return ()
+    base = app_scenario(BASELINE)
+    return tuple(n for n in SCENARIO_NAMES
+                 if app_scenario(n).city == base.city and app_scenario(n).run.start == base.run.start
+                 and app_scenario(n).run.years == base.run.years)
+
+
+# --- explanations ------------------------------------------------------------------------------------
+
+
+@solara.component
+def Explanations(state: PageState):
+    lang = state.lang.value
+    with solara.Column(classes=["barrios-explanations"]):
+        solara.Text(t("explain_intro", lang))
+        with solara.Columns([1, 1]):
+            with solara.Card(t("mechanisms", lang), margin=0):
+                for key, texts in MECHANISMS.items():
+                    title, body = texts.get(lang, texts["es"])
+                    solara.HTML(tag="div", unsafe_innerHTML=f"<p><b>{html.escape(title)}.</b> {html.escape(body)}</p>")
+            with solara.Card(t("programmes", lang), margin=0):
+                for name in INTERVENTIONS:
+                    body = INTERVENTION_TEXT[name].get(lang, INTERVENTION_TEXT[name]["es"])
+                    solara.HTML(tag="div", unsafe_innerHTML=(
+                        f"<p><b>{html.escape(intervention_name(name, lang))}.</b> {html.escape(body)}</p>"))
+
+
+# --- the play loop ------------------------------------------------------------------------------------
+
+
+def use_play_loop(state: PageState):
+    """While playing, step ``speed`` days, redraw, repeat; measure days per second."""
+
+    def loop():
+        if not state.playing.value:
+            return
+        run = state.run
+        mark_time, mark_day = time.perf_counter(), run.model.day
+        charts_drawn = 0.0
+        state.rate.set(None)
+        try:
+            while state.playing.value and not run.finished:
+                run.advance(state.speed.value)
+                now = time.perf_counter()
+                charts = now - charts_drawn >= CHART_INTERVAL_S
+                state.redraw(charts=charts)
+                if charts:
+                    charts_drawn = now
+                now = time.perf_counter()
+                if now - mark_time >= 1.0:
+                    state.rate.set((run.model.day - mark_day) / (now - mark_time))
+                    mark_time, mark_day = now, run.model.day
+        except Exception as error:  # noqa: BLE001
+            log.exception("workshop: play loop failed")
+            state.error.set(error)
+        finally:
+            state.playing.set(False)
+            state.redraw()
+
+    solara.lab.use_task(loop, dependencies=[state.playing.value], prefer_threaded=True)
