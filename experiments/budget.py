@@ -4,7 +4,9 @@ Design coordinates become shares through ``split`` (uniform on the simplex). A
 programme's share of ``total_usd`` over the run's years buys, at its unit cost, a number
 of barrio-years (barrio programmes, committees, UPC posts), unit-years (patrol units) or
 operations. The intensity is that number over what full intensity means (every barrio,
-the scenario's ``units`` or ``per_year``), capped at 1. Costs are counted at full ramp,
+the scenario's ``units`` or ``per_year``), capped at 1. On a reduced city both the budget
+and the stated counts are scaled by ``city.count_scale`` (population over
+``counts_for_population``). Costs are counted at full ramp,
 so a ramped programme spends somewhat less than its share.
 """
 
@@ -36,15 +38,18 @@ def intensities(scenario: Scenario, total_usd: float, shares: dict[str, float],
     to sum to 1)."""
     total_share = sum(shares.values())
     years = scenario.run.years
+    # A reduced city (README, "Reduced scale") stands for a share of Quito: it gets that
+    # share of the budget, and full intensity means that share of the stated counts.
+    scale = scenario.city.count_scale
     out = {}
     for name, share in shares.items():
         cfg = getattr(scenario.interventions, name)
-        usd = total_usd * (share / total_share if total_share > 0 else 1 / len(shares))
+        usd = scale * total_usd * (share / total_share if total_share > 0 else 1 / len(shares))
         units_bought = usd / years / cfg.unit_cost_usd
         if name == "patrol_units":
-            full = cfg.units
+            full = cfg.units * scale
         elif name == "police_operations":
-            full = cfg.per_year
+            full = cfg.per_year * scale
         else:
             full = n_barrios
         out[f"interventions.{name}.intensity"] = min(1.0, units_bought / full) if full else 0.0

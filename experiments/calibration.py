@@ -125,7 +125,9 @@ class LoadedCalibration:
     def fingerprint(self) -> str:
         doc = {"calibration": self.config.model_dump(mode="json", exclude={"abc", "predictive",
                                                                            "results", "write_scenario"}),
-               "scenario": self._scenario_doc()}
+               "scenario": self._scenario_doc(),
+               # histories sampled log-uniform priors in natural units before this
+               "log_scaled_sampling": True}
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
     def _scenario_doc(self) -> dict:
@@ -214,14 +216,15 @@ def load_calibration(path: Path | str) -> LoadedCalibration:
 class Simulator:
     """Run the scenario with a particle's parameters; return the targets' simulated values."""
 
-    def __init__(self, scenario, city_table, seed: int):
+    def __init__(self, scenario, city_table, seed: int, log_scaled: frozenset = frozenset()):
         self.scenario, self.city_table, self.seed = scenario, city_table, seed
+        self.log_scaled = log_scaled  # parameters pyabc samples as log10 values
 
     def __call__(self, pars) -> dict:
         from experiments.runner import run_once
         from experiments.summary import run_outcomes
 
-        values = {f"parameters.{k}": float(v) for k, v in pars.items()}
+        values = {f"parameters.{k}": natural(k, float(v), self.log_scaled) for k, v in pars.items()}
         stream = np.random.SeedSequence([self.seed, int(np.random.randint(0, 2**31 - 1))])
         try:
             scenario = apply_values(self.scenario, values)
@@ -263,13 +266,26 @@ def observed_stats(loaded: LoadedCalibration) -> dict[str, float]:
     return {TARGETS[n]: t.observed for n, t in loaded.config.targets.items()}
 
 
+def log_scaled(loaded: LoadedCalibration) -> frozenset:
+    """Parameters with a log-uniform prior. pyabc samples them as log10 values with a
+    uniform prior, so its Gaussian transition kernel moves them by factors, not by
+    amounts; in natural units a kernel wide enough for the prior's upper decade jumps
+    straight out of its lower one, and the importance weights degenerate."""
+    return frozenset(n for n, (_, _, dist) in loaded.priors.items() if dist == "loguniform")
+
+
+def natural(name: str, value: float, log_scaled: frozenset) -> float:
+    return 10.0 ** value if name in log_scaled else value
+
+
 def _prior(loaded: LoadedCalibration):
     import pyabc
 
     rvs = {}
     for name, (low, high, dist) in loaded.priors.items():
-        rvs[name] = (pyabc.RV("loguniform", low, high) if dist == "loguniform"
-                     else pyabc.RV("uniform", low, high - low))
+        if dist == "loguniform":
+            low, high = math.log10(low), math.log10(high)
+        rvs[name] = pyabc.RV("uniform", low, high - low)
     return pyabc.Distribution(**rvs)
 
 
@@ -342,7 +358,8 @@ def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = N
                                                            client_max_jobs=2 * n_workers,
                                                            batch_size=1)
             np.random.seed(cfg.seed + done)
-            abc = pyabc.ABCSMC(Simulator(loaded.scenario, loaded.base.city_table, cfg.seed),
+            abc = pyabc.ABCSMC(Simulator(loaded.scenario, loaded.base.city_table, cfg.seed,
+                                         log_scaled(loaded)),
                                _prior(loaded), SurveyDistance(distance_weights(loaded)),
                                population_size=cfg.abc.population_size, sampler=sampler,
                                eps=pyabc.epsilon.QuantileEpsilon(alpha=cfg.abc.epsilon_quantile))
@@ -441,6 +458,8 @@ def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, run
     results.mkdir(parents=True, exist_ok=True)
     frame, w = history.get_distribution(m=0, t=history.max_t)
     posterior = frame.reset_index(drop=True).copy()
+    for name in log_scaled(loaded):
+        posterior[name] = 10.0 ** posterior[name]
     posterior["weight"] = np.asarray(w) / np.sum(w)
     posterior.to_csv(folder / "posterior.csv", index=False)
     pops = history.get_all_populations()

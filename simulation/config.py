@@ -71,6 +71,10 @@ class CityConfig(_Strict):
     width: int = Field(20, ge=2, le=500)
     height: int = Field(60, ge=2, le=500)
     layout_seed: int = Field(2023, ge=0)
+    # Patrol units and operations a year are stated as counts for a city of this many
+    # people (Quito's 2.8 million: 40 units); a reduced city (smaller ``population``) gets
+    # proportionally fewer, so police per resident, and so police effects, stay the same.
+    counts_for_population: int = Field(2_800_000, ge=1000, le=50_000_000)
     disadvantage_shift: float = Field(0.0, ge=-1, le=1)
     barrio_file: str | None = None
 
@@ -78,6 +82,11 @@ class CityConfig(_Strict):
     @classmethod
     def _int_scale(cls, v):
         return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @property
+    def count_scale(self) -> float:
+        """This city's share of counts stated for ``counts_for_population`` people."""
+        return self.population / self.counts_for_population
 
 
 class Intervention(_Strict):

@@ -81,7 +81,7 @@ class Timeline:
                 self._cover(name, cfg, ramps[name])
                 units = int(self.treated[name].sum())
             elif name == "patrol_units":
-                units = round(cfg.units * cfg.intensity * ramps[name]) if cfg else 0
+                units = self.patrol_units_in_service(ramps[name])
             else:
                 continue  # operations are paid per operation
             self.daily_cost[name] = units * cfg.unit_cost_usd / 365 if cfg else 0.0
@@ -120,9 +120,15 @@ class Timeline:
             order = np.concatenate([first, order[~np.isin(order, first)]])
         return order
 
+    def patrol_units_in_service(self, ramp: float) -> int:
+        cfg = self.configs.get("patrol_units")
+        return round(cfg.units * cfg.intensity * ramp * self.model.config.city.count_scale) if cfg else 0
+
     def operations_per_year(self, today: date) -> float:
         cfg = self.configs.get("police_operations")
-        return cfg.per_year * cfg.intensity * ramp_fraction(cfg, today) if cfg else 0.0
+        if cfg is None:
+            return 0.0
+        return cfg.per_year * cfg.intensity * ramp_fraction(cfg, today) * self.model.config.city.count_scale
 
     def add_operation_cost(self, n_ops: int):
         cfg = self.configs.get("police_operations")

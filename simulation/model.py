@@ -225,8 +225,7 @@ class BarriosModel(mesa.Model):
         tl, pop, params = self.timeline, self.population, self.params
         ramps = tl.update_month(first)
         self.police.set_posts(tl.treated["upc_posts"])
-        cfg = tl.config("patrol_units")
-        self.police.set_units(round(cfg.units * cfg.intensity * ramps["patrol_units"]) if cfg else 0)
+        self.police.set_units(tl.patrol_units_in_service(ramps["patrol_units"]))
         self.police.plan_operations(first, month_days(first), tl.operations_per_year(first))
         self._set_committees(tl.treated["safety_committees"])
         places = tl.treated["sports_programmes"] * params.sports_places_per_barrio / self.config.city.inhabitants_per_agent

@@ -20,6 +20,7 @@ from conftest import final_outcomes, paired_z, run_model, shipped, small_scenari
 from simulation import BarriosModel, committees, offending, perception, routine, victimization
 from simulation.city import LAYERS, City, synthetic_layout
 from simulation.config import INTERVENTIONS
+from simulation.interventions import ramp_fraction
 from simulation.parameters import Params
 from simulation.population import Resident, Youth
 
@@ -1082,3 +1083,23 @@ def test_panel_incidents_add_up_to_the_time_series(quito_run):
     assert panel_month.sum() > 0
     np.testing.assert_array_equal(panel_month.to_numpy(), by_month.to_numpy())
     assert panel["incidents"].sum() == ts["incidents"].iloc[1:].sum()
+
+
+@pytest.mark.parametrize("width, height, population", [(20, 60, 2_800_000), (10, 30, 700_000)])
+def test_a_reduced_city_gets_its_share_of_patrol_units_and_operations(width, height, population):
+    """Counts in scenario files are for Quito's 2.8 million people; a quarter city stands
+    for a quarter of Quito, so it gets a quarter of the units, operations and their cost,
+    and police per barrio stay the same."""
+    scenario = shipped("baseline_2023", city={"width": width, "height": height,
+                                              "population": population},
+                       run={"years": 0.1})
+    model = BarriosModel(scenario, rng=3)
+    scale = population / 2_800_000
+    units = scenario.interventions.patrol_units
+    ops = scenario.interventions.police_operations
+    ramp_units = ramp_fraction(units, model.date.replace(day=1))
+    assert len(model.police.units) == round(units.units * units.intensity * ramp_units * scale)
+    assert model.timeline.operations_per_year(model.date) == pytest.approx(
+        ops.per_year * ops.intensity * ramp_fraction(ops, model.date) * scale)
+    assert model.timeline.daily_cost["patrol_units"] == pytest.approx(
+        len(model.police.units) * units.unit_cost_usd / 365)
