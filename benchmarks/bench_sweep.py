@@ -3,6 +3,7 @@
     python benchmarks/bench_sweep.py speedup    # 1 vs 2 workers, default-scale runs
     python benchmarks/bench_sweep.py overhead   # runner time per run beyond the simulation
     python benchmarks/bench_sweep.py memory     # driver peak memory, 100 vs 2,000 runs
+    python benchmarks/bench_sweep.py sensitivity  # projected wall time of the default Morris and Sobol
     python benchmarks/bench_sweep.py all
 
 Each measurement runs in a fresh process (the driver's max RSS is its own; Dask worker
@@ -45,6 +46,9 @@ samples = {points}
 
 
 DEFAULT_SCALE = "years = 3\n"                       # a default-scale Quito run
+QUARTER = "years = 3\n[city]\nwidth = 10\nheight = 30\npopulation = 700000\n"   # Morris's city
+EIGHTH = "years = 3\n[city]\nwidth = 10\nheight = 15\npopulation = 350000\n"    # Sobol's city
+SCALES = {"default": DEFAULT_SCALE, "quarter": QUARTER, "eighth": EIGHTH}
 TINY = "years = 0.1\ninhabitants_per_agent = 500\n[city]\nwidth = 6\nheight = 12\npopulation = 200000\n"
 
 
@@ -55,7 +59,7 @@ def child(kind: str, points: int, replications: int, workers: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        exp = experiment_file(tmp, points, replications, DEFAULT_SCALE if kind == "default" else TINY)
+        exp = experiment_file(tmp, points, replications, SCALES.get(kind, TINY))
         start = time.perf_counter()
         result = sweep(exp, tmp / "out", workers=workers, progress=False)
         wall = time.perf_counter() - start
@@ -101,16 +105,31 @@ def memory() -> dict:
             "ratio": round(large["driver_peak_rss_mb"] / small["driver_peak_rss_mb"], 3)}
 
 
+def sensitivity() -> dict:
+    """Wall time per run with two workers on the sensitivity analysis' scales, and what
+    the default designs take at that rate: Morris 6 x 79 points x 2 replications on the
+    quarter city, Sobol N = 1024 x (8 + 2) points x 1 replication on the eighth city."""
+    startup = measure("tiny", 1, 1, 2)["wall_s"]  # cluster start-up, paid once per analysis
+    quarter = measure("quarter", 40, 1, 2)
+    eighth = measure("eighth", 40, 1, 2)
+    per_q = (quarter["wall_s"] - startup) / quarter["runs"]
+    per_e = (eighth["wall_s"] - startup) / eighth["runs"]
+    return {"quarter": quarter, "eighth": eighth, "startup_s": startup,
+            "wall_per_run_s": {"quarter": round(per_q, 3), "eighth": round(per_e, 3)},
+            "morris_948_runs_min": round(948 * per_q / 60, 1),
+            "sobol_10240_runs_min": round(10240 * per_e / 60, 1)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", nargs="?", default="all", choices=["speedup", "overhead", "memory", "all"])
+    parser.add_argument("what", nargs="?", default="all", choices=["speedup", "overhead", "memory", "sensitivity", "all"])
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, points, reps, workers = args.child
         print(json.dumps(child(kind, int(points), int(reps), int(workers))))
         return 0
-    jobs = {"speedup": speedup, "overhead": overhead, "memory": memory}
+    jobs = {"speedup": speedup, "overhead": overhead, "memory": memory, "sensitivity": sensitivity}
     chosen = jobs if args.what == "all" else {args.what: jobs[args.what]}
     results = {}
     for name, job in chosen.items():

@@ -89,6 +89,12 @@ class ABC(_Strict):
     max_walltime_minutes: float = Field(60, gt=0)
     min_epsilon: float = Field(1.0, ge=0)
     epsilon_quantile: float = Field(0.5, gt=0, lt=1)  # next epsilon: this quantile of distances
+    # Proposal kernel: "local" (pyabc.LocalTransition: each particle's covariance from its
+    # nearest quarter) follows the ridges that non-identified effect parameters form;
+    # "global" (pyabc.MultivariateNormalTransition, one covariance for all) puts a ridge's
+    # ends in the kernel's tails, where they get most of the weight (effective sample
+    # size of 2 of 100 particles in the Quito calibration).
+    transition: Literal["local", "global"] = "local"
 
 
 class Predictive(_Strict):
@@ -289,6 +295,12 @@ def _prior(loaded: LoadedCalibration):
     return pyabc.Distribution(**rvs)
 
 
+def _transition(kind: str):
+    import pyabc
+
+    return pyabc.LocalTransition(k_fraction=0.25) if kind == "local" else pyabc.MultivariateNormalTransition()
+
+
 # --- running ---------------------------------------------------------------------------
 
 @dataclass
@@ -362,6 +374,7 @@ def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = N
                                          log_scaled(loaded)),
                                _prior(loaded), SurveyDistance(distance_weights(loaded)),
                                population_size=cfg.abc.population_size, sampler=sampler,
+                               transitions=_transition(cfg.abc.transition),
                                eps=pyabc.epsilon.QuantileEpsilon(alpha=cfg.abc.epsilon_quantile))
             if history is not None:
                 abc.load(db, abc_id=history.id)
