@@ -437,6 +437,12 @@ def _record_time(folder: Path, seconds: float, simulations: int) -> dict:
 
 # --- outputs ---------------------------------------------------------------------------
 
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size, (sum w)^2 / sum w^2."""
+    w = np.asarray(weights, float)
+    return float(w.sum() ** 2 / np.sum(w ** 2))
+
+
 def weighted_quantile(values, weights, q):
     order = np.argsort(values)
     v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
@@ -492,6 +498,9 @@ def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, run
         "survey_sample_size": {"observed": loaded.n_observed, "simulated": loaded.n_simulated},
         "targets": {n: t.model_dump(exclude_none=True) for n, t in cfg.targets.items()},
         "epsilons": [float(e) for e in pops["epsilon"]],
+        # Importance weights concentrated on few particles make the credible intervals
+        # rough: report how many particles the last generation is worth.
+        "effective_sample_size": effective_sample_size(posterior["weight"]),
         # Sampling noise alone gives a sum of squared z-scores of about the number of
         # targets; a final epsilon above that means the fit is not yet within the noise.
         "converged": bool(epsilon <= len(cfg.targets)),
@@ -672,7 +681,9 @@ def _markdown(loaded, table, summary) -> str:
              f"ABC-SMC (pyabc), {summary['generations']} generations of {summary['population_size']} "
              f"particles, {summary['simulations']} simulations, final epsilon "
              f"{summary['final_epsilon']:.3g} (sum of squared z-scores over "
-             f"{len(loaded.config.targets)} targets), {summary['wall_time_s'] / 60:.1f} min; "
+             f"{len(loaded.config.targets)} targets), effective sample size of the last "
+             f"generation {summary['effective_sample_size']:.1f}, "
+             f"{summary['wall_time_s'] / 60:.1f} min; "
              f"file `{summary['calibration_file']}`, seed {summary['seed']}, {summary['date']}.",
              "" if summary["converged"] else
              f"\n**Not converged**: the final epsilon is above {len(loaded.config.targets)}, what "

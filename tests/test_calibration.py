@@ -111,6 +111,7 @@ def test_outputs_table_figures_and_scenario(calibrated):
     assert (table["ci90_high"] <= table["prior_high"]).all()
     summary = json.loads((results / "summary.json").read_text())
     assert summary["generations"] == 2 and summary["population_size"] == 10
+    assert 1 <= summary["effective_sample_size"] <= 10
     assert summary["predictive"]["draws"] == 3
     # The calibrated scenario validates, and a scenario extending it gets its values
     # but not its name.
@@ -140,6 +141,7 @@ BAD = [
     ('[targets.safe_public_end]\nobserved = 50', "targets.safe_public_end.observed"),
     ('[abc]\npopulation_size = 0', "abc.population_size"),
     ('[abc]\nwall_time = 3', "abc.wall_time"),
+    ('[abc]\ntransition = "gaussian"', "abc.transition"),
 ]
 
 
