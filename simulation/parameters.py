@@ -199,7 +199,7 @@ _add("fear_contagion", 0.05, "share of the gap per conversation", (0.01, 0.15), 
      'Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
      "Pull toward a more fearful tie's perception after a conversation.", G)
 _add("reassurance", 0.02, "share of the gap per conversation", (0.0, 0.08), PROB,
-     'Prieto Curiel & Bishop 2017; fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+     'Prieto Curiel & Bishop 2017; assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)',
      "Pull toward a more reassured tie's perception after a conversation.", G)
 _add("conversations_per_week", 2.0, "per week", (0.5, 7.0), (0.0, 7.0), "assumed",
      "How often a resident talks about safety with a tie.", G)
@@ -207,12 +207,12 @@ _add("neighbourhood_incident_drop", 0.4, "perceived safety per incident per resi
      (0.1, 1.0), (0.0, 10.0), "assumed", "Drop of neighbourhood perception per local "
      "incident, divided among the barrio's residents.", G)
 _add("disorder_perception_effect", 0.10, "perceived safety per unit", (0.03, 0.3), PROB,
-     'Skogan 1990 (disorder and decline); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)', "Fall of the safety target with visible disorder.", G)
+     'Skogan 1990 (disorder and decline); assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)', "Fall of the safety target with visible disorder.", G)
 _add("lighting_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
      'Painter 1996; Welsh & Farrington 2008 (lighting raises feelings of safety); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
      "Rise of the public-space safety target with lighting coverage.", G)
 _add("police_visibility_perception_effect", 0.04, "perceived safety per unit", (0.0, 0.12),
-     PROB, 'Gill et al. 2014 (community policing improves perceived disorder and safety); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+     PROB, 'Gill et al. 2014 (community policing improves perceived disorder and safety); assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)',
      "Rise of the safety target per unit of visible police presence.", G)
 _add("committee_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
      'assumed (participation and collective efficacy); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',

@@ -6,9 +6,7 @@ without it.
 
 from __future__ import annotations
 
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +16,6 @@ from workshop.screenshot import CHROMIUM, app_server, launch
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
 
-MIN_DAYS_PER_SECOND = 10.0
-MAX_LOAD_PER_CORE = 1.5  # above this other programs own the processor: speed is not measurable
 
 
 @pytest.fixture(scope="module")
@@ -93,24 +89,19 @@ def test_page_slider_step_and_language(server, browser):
     page.close()
 
 
-def test_playing_advances_at_least_10_days_per_second(server, browser):
-    """At the default scale (Quito: 28,000 residents) and speed (7 days per update)."""
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+def test_play_advances_the_days_and_pause_stops_them(server, browser):
+    """Play runs the model on its own; pause stops it. (How fast it plays is measured in
+    ``benchmarks/bench_workshop.py``, not asserted here.)"""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(server)
     page.locator(".barrios-status").wait_for(timeout=60_000)
     start_day = _day(page)
     page.locator(".barrios-play").click()
-    started = time.monotonic()
-    page.wait_for_timeout(5000)
+    page.wait_for_function(f"() => /(?:día|day) (\\d+)/.exec(document.querySelector("
+                           f"'.barrios-status').innerText)[1] > {start_day + 14}", timeout=60_000)
     page.locator(".barrios-play").click()  # pause
-    elapsed = time.monotonic() - started
-    page.wait_for_timeout(1000)
-    rate = (_day(page) - start_day) / elapsed
+    page.wait_for_timeout(1500)            # an update already under way may still land
+    paused_day = _day(page)
+    page.wait_for_timeout(2000)
+    assert _day(page) == paused_day > start_day
     page.close()
-    print(f"\nworkshop page: {rate:.1f} simulated days per second while playing "
-          f"(load {load:.1f} per core)")
-    if rate < MIN_DAYS_PER_SECOND and load > MAX_LOAD_PER_CORE:
-        pytest.skip(f"machine too busy to measure speed ({load:.1f} processes per core); "
-                    f"measured {rate:.1f} days/s")
-    assert rate >= MIN_DAYS_PER_SECOND
