@@ -47,6 +47,7 @@ class Comparison:
     table: pd.DataFrame        # one row per scenario and outcome
     groups: pd.DataFrame       # end shares by group, per scenario
     scenarios: list[LoadedScenario]
+    seed: int = 0              # the comparison's seed (replication k uses its child k)
 
 
 def _fingerprint(loaded: list[LoadedScenario], seed: int, years, scale) -> str:
@@ -89,7 +90,7 @@ def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
     runs = store.runs()
     runs = runs[(runs["status"] == "ok") & (runs["replication"] < replications)]
     table, groups = analyse(runs, names)
-    return Comparison(report, folder, table, groups, loaded)
+    return Comparison(report, folder, table, groups, loaded, seed)
 
 
 def _distinct_names(loaded: list[LoadedScenario], names: list[str]):

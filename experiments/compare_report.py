@@ -118,7 +118,7 @@ def markdown(result: Comparison) -> str:
     lines = ["# Barrios scenario comparison", "",
              "## What was compared", ""]
     for loaded in result.scenarios:
-        lines += ["```", scenario_summary(loaded), "```", ""]
+        lines += ["```", scenario_summary(loaded, seed=result.seed, replications=n), "```", ""]
     lines += ["## Results", "",
               f"Each scenario ran {n} times; replication k of every scenario used the same "
               "random-number stream (common random numbers), so differences between scenarios "
@@ -160,7 +160,9 @@ def to_html(result: Comparison) -> str:
              "padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}"
              "pre{background:#f6f6f6;padding:0.6em;font-size:0.85em;overflow-x:auto}</style>",
              "</head><body><h1>Barrios scenario comparison</h1><h2>What was compared</h2>"]
-    parts += [f"<pre>{esc(scenario_summary(l))}</pre>" for l in result.scenarios]
+    n = int(result.table["replications"].max())
+    parts += [f"<pre>{esc(scenario_summary(l, seed=result.seed, replications=n))}</pre>"
+              for l in result.scenarios]
     parts += ["<h2>Results</h2><p>Means over replications with 95% intervals in brackets, on "
               "common random numbers; changes in percentage points (pp).</p>",
               wide_table(result, paired=False).to_html(),

@@ -495,16 +495,20 @@ def _check_unique_positions(table: pd.DataFrame, path: Path) -> None:
 # --- summary -----------------------------------------------------------------------
 
 
-def scenario_summary(loaded: LoadedScenario) -> str:
-    """A few lines for ``barrios validate``: what will run, from which files."""
+def scenario_summary(loaded: LoadedScenario, *, seed: int | None = None,
+                     replications: int | None = None) -> str:
+    """A few lines for ``barrios validate``: what will run, from which files. ``seed`` and
+    ``replications`` replace the file's own when a runner (e.g. a comparison) sets them."""
     s = loaded.scenario
     city, run = s.city, s.run
     top = loaded.path.parent
     agents = round(city.population / city.inhabitants_per_agent)
+    seed = run.seed if seed is None else seed
+    replications = run.replications if replications is None else replications
     lines = [f"{s.name}: {s.description}" if s.description else s.name,
              "  files: " + " -> ".join(os.path.relpath(p, top) for p in loaded.chain),
-             f"  run: from {run.start}, {run.years:g} years, seed {run.seed}, "
-             f"{run.replications} replication(s)",
+             f"  run: from {run.start}, {run.years:g} years, seed {seed}, "
+             f"{replications} replication(s)",
              f"  city: {city.population:,} inhabitants, {city.width} x {city.height} barrios, "
              f"1 agent per {city.inhabitants_per_agent:g} ({agents:,} agents)"]
     if loaded.city_table is not None:

@@ -165,6 +165,9 @@ def test_outputs_exist_and_name_every_scenario(compared):
         for name in NAMES:
             assert name in text, (report, name)
     assert "comparison.png" in (folder / "report.md").read_text()
+    # the reports state the comparison's own replications and seed, not each file's
+    assert (folder / "report.md").read_text().count(
+        f"seed {OPTIONS['seed']}, 3 replication(s)") == len(NAMES)
     assert (folder / "report.html").read_text().lstrip().lower().startswith("<!doctype html>")
     text = terminal_text(result)
     assert all(name in text for name in NAMES)
