@@ -722,13 +722,16 @@ def write_calibrated_scenario(loaded, table, summary, path: Path, results: Path)
              f"{summary['generations']} generations, {summary['simulations']} simulations,",
              f"# final epsilon {summary['final_epsilon']:.4g}, date {summary['date']}.",
              f"# Figures and the table with 90% credible intervals: {_rel(results)}/",
+             f"# Effective sample size of the last generation: "
+             f"{summary['effective_sample_size']:.1f} of {summary['population_size']}.",
              *([] if summary["converged"] else [
-                 f"# NOT CONVERGED: final epsilon {summary['final_epsilon']:.4g} is above "
-                 f"{len(loaded.config.targets)} (what survey",
-                 "# sampling noise alone gives). The model's defaults are not taken from this "
-                 "file until it is;",
+                 f"# NOT CONVERGED to the survey noise: final epsilon {summary['final_epsilon']:.4g} "
+                 f"is above {len(loaded.config.targets)} (what",
+                 "# sampling noise alone gives), so the credible intervals are wider than the "
+                 "data alone would give;",
                  "# run the same `barrios calibrate` command again to continue."]),
-             "# simulation/parameters.py carries these values as defaults once converged.", "",
+             "# simulation/parameters.py carries these values as defaults when they pass the",
+             "# full-scale check (README, \"Calibration\"; tests/test_calibration_fit.py).", "",
              'name = "calibrated"',
              'description = "Posterior-median parameter values from the ABC-SMC calibration"', "",
              "[parameters]"]

@@ -114,8 +114,8 @@ _add("women_public_vulnerability", 1.5, "relative risk", (1.0, 3.0), (0.0, 20.0)
 _add("migrant_vulnerability", 1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
      "assumed (seeds 001-002: migrants' limited support networks)",
      "Relative risk of residents in human mobility.", G)
-_add("severe_share", 3.9e-4, "share of incidents", (1e-4, 3e-3), PROB,
-     "calibrated to Quito's ~8 homicides per 100,000 (seed 000); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)",
+_add("severe_share", 0.0004047, "share of incidents", (1e-4, 3e-3), PROB,
+     "calibrated to Quito's ~8 homicides per 100,000 (seed 000); ABC-SMC posterior median (results/calibration/parameters.md)",
      "Share of incidents that are severe violence (the homicide analogue) in a "
      "barrio of average disadvantage without recruitment pressure.", G)
 _add("severe_disadvantage_effect", 1.5, "per unit disadvantage", (0.5, 3.0), (0.0, 10.0),
@@ -166,11 +166,11 @@ _add("detention_days", 120, "days", (30, 365), (1, 3650),
 
 # --- perception (Prieto Curiel & Bishop 2017) ---------------------------------------
 G = "perception"
-_add("safe_public_baseline", 0.555, "perceived safety 0-1", (0.4, 0.7), PROB,
-     'calibrated by hand to 41% feeling safe in public spaces in the baseline (seed 000); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("safe_public_baseline", 0.5268, "perceived safety 0-1", (0.4, 0.7), PROB,
+     'calibrated to 41% feeling safe in public spaces in the baseline (seed 000); ABC-SMC posterior median (results/calibration/parameters.md)',
      "Mean personal baseline of perceived safety in public spaces.", G)
-_add("safe_neighbourhood_baseline", 0.577, "perceived safety 0-1", (0.45, 0.7), PROB,
-     'calibrated by hand to 51% feeling safe in neighbourhoods in the baseline (seed 000); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("safe_neighbourhood_baseline", 0.549, "perceived safety 0-1", (0.45, 0.7), PROB,
+     'calibrated to 51% feeling safe in neighbourhoods in the baseline (seed 000); ABC-SMC posterior median (results/calibration/parameters.md)',
      "Mean personal baseline of perceived safety in the own neighbourhood.", G)
 _add("baseline_heterogeneity", 0.15, "sd", (0.08, 0.25), (0.0, 1.0), "assumed",
      "Spread of personal baselines.", G)
@@ -181,8 +181,8 @@ _add("migrant_safety_shift", -0.04, "perceived safety", (-0.12, 0.0), (-1.0, 1.0
      "assumed (seeds 001-002)", "Shift of migrants' baseline perceived safety.", G)
 _add("youth_safety_shift", 0.04, "perceived safety", (0.0, 0.1), (-1.0, 1.0), "assumed",
      "Shift of youths' baseline perceived safety.", G)
-_add("memory_decay", 0.02, "per day", (0.005, 0.08), PROB,
-     'Prieto Curiel & Bishop 2017 (memory loss); half-life about a month; fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("memory_decay", 0.05728, "per day", (0.005, 0.08), PROB,
+     'Prieto Curiel & Bishop 2017 (memory loss; form, not rate); half-life about 12 days; ABC-SMC posterior median (results/calibration/parameters.md)',
      "Daily rate at which perceived safety returns toward the current target.", G)
 _add("own_victimization_drop", 0.35, "perceived safety", (0.1, 0.6), PROB,
      "assumed after Prieto Curiel & Bishop 2017", "Drop of perceived safety of a victim.", G)
@@ -195,8 +195,8 @@ _add("scar_recovery", 0.005, "per day", (0.001, 0.02), PROB,
 _add("tie_victimization_drop", 0.08, "perceived safety", (0.02, 0.2), PROB,
      "assumed (vicarious victimization: Skogan & Maxfield 1981)",
      "Drop of perceived safety when a tie is victimized.", G)
-_add("fear_contagion", 0.05, "share of the gap per conversation", (0.01, 0.15), PROB,
-     'Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("fear_contagion", 0.06714, "share of the gap per conversation", (0.01, 0.15), PROB,
+     'Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance; form, not rate); ABC-SMC posterior median (results/calibration/parameters.md)',
      "Pull toward a more fearful tie's perception after a conversation.", G)
 _add("reassurance", 0.02, "share of the gap per conversation", (0.0, 0.08), PROB,
      'Prieto Curiel & Bishop 2017; assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)',
@@ -208,14 +208,14 @@ _add("neighbourhood_incident_drop", 0.4, "perceived safety per incident per resi
      "incident, divided among the barrio's residents.", G)
 _add("disorder_perception_effect", 0.10, "perceived safety per unit", (0.03, 0.3), PROB,
      'Skogan 1990 (disorder and decline); assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)', "Fall of the safety target with visible disorder.", G)
-_add("lighting_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
-     'Painter 1996; Welsh & Farrington 2008 (lighting raises feelings of safety); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("lighting_perception_effect", 0.104, "perceived safety per unit", (0.02, 0.25), PROB,
+     'Painter 1996; Welsh & Farrington 2008 (lighting raises feelings of safety; no size in these units); ABC-SMC posterior median (results/calibration/parameters.md)',
      "Rise of the public-space safety target with lighting coverage.", G)
 _add("police_visibility_perception_effect", 0.04, "perceived safety per unit", (0.0, 0.12),
      PROB, 'Gill et al. 2014 (community policing improves perceived disorder and safety); assumed; not fitted: the survey figures cannot separate it from the fitted effects (README, Calibration)',
      "Rise of the safety target per unit of visible police presence.", G)
-_add("committee_perception_effect", 0.08, "perceived safety per unit", (0.02, 0.25), PROB,
-     'assumed (participation and collective efficacy); fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)',
+_add("committee_perception_effect", 0.154, "perceived safety per unit", (0.02, 0.25), PROB,
+     'mechanism: participation and collective efficacy (Sampson et al. 1997); size: ABC-SMC posterior median (results/calibration/parameters.md)',
      "Rise of the neighbourhood safety target with collective efficacy; members "
      "get the same again.", G)
 _add("migrant_inclusion_safety_gain", 0.05, "perceived safety", (0.0, 0.12), PROB,

@@ -1,8 +1,8 @@
 """The calibrated model holds up: the Quito plan reproduces the observed survey shift.
 
-The defaults in ``simulation/parameters.py`` are what every scenario uses: the posterior
-median of ``experiments/calibrate_quito.toml`` (``scenarios/calibrated.toml``) once that
-calibration has converged, the values set by hand until then. The Quito plan runs on the
+The defaults in ``simulation/parameters.py`` are what every scenario uses: for the fitted
+parameters, the posterior median of ``experiments/calibrate_quito.toml``
+(``scenarios/calibrated.toml``). The Quito plan runs on the
 quarter city (10 x 30 barrios, 700,000 people, 100 per agent: the scale the calibration
 uses, which reproduces the full city within about a point; README, "Reduced scale") for
 a few replications. Each observed share must be met within 1.5 points, and severe
@@ -14,7 +14,6 @@ at full scale is the README's check.
 
 from __future__ import annotations
 
-import json
 import math
 import tomllib
 
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import ROOT, SCENARIOS
+from conftest import SCENARIOS
 from experiments.experiment_files import apply_values
 from experiments.runner import replication_seeds, run_once
 from experiments.scenario_files import load_scenario
@@ -42,14 +41,12 @@ def _calibrated() -> dict[str, float]:
     return doc["parameters"]
 
 
-def test_defaults_follow_a_converged_calibration():
-    """Once the calibration has converged its values are the defaults; until then the
-    defaults stay as set by hand, and each fitted parameter's source points to the run."""
-    summary = json.loads((ROOT / "results" / "calibration" / "summary.json").read_text())
+def test_defaults_are_the_calibrated_values():
+    """The posterior medians in scenarios/calibrated.toml are the defaults, and each fitted
+    parameter's source points to the calibration's results."""
     for name, value in _calibrated().items():
         assert "results/calibration" in PARAMETERS[name].source, name
-        if summary["converged"]:
-            assert PARAMETERS[name].default == pytest.approx(value, rel=2e-3), name
+        assert PARAMETERS[name].default == pytest.approx(value, rel=2e-3), name
 
 
 def test_calibrated_scenario_validates_and_names_its_provenance():
@@ -70,15 +67,7 @@ def quito_runs():
             for seq in replication_seeds(SEED, REPLICATIONS)]
 
 
-# Known miss of the hand-set defaults, until the calibration converges: at full scale
-# (20 replications) the plan ends at 52.4% (95% CI 52.2-52.6) in public spaces, not 50%.
-KNOWN_MISS = pytest.mark.xfail(reason="hand-set defaults overshoot public spaces at the end "
-                               "(52.4% at full scale); awaits the converged calibration",
-                               strict=False)
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_MISS) if n == "safe_public_end"
-                                  else n for n in OBSERVED])
+@pytest.mark.parametrize("name", list(OBSERVED))
 def test_quito_plan_reproduces_the_observed_figures(quito_runs, name):
     x = np.array([run[name] for run in quito_runs])
     half = stats.t.ppf(0.995, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))

@@ -152,14 +152,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "es": "Barrios es un modelo basado en agentes: unas 28.000 personas simuladas (cada una "
               "representa a 100 habitantes de Quito) viven en 1.200 barrios, salen a trabajar, "
               "estudiar o pasear, a veces son víctimas, conversan y se forman una idea de cuán "
-              "seguro es su entorno. Un paso es un día. Los valores son supuestos razonables, "
-              "ajustados a mano para reproducir la encuesta Tándem: sirven para razonar, no para "
+              "seguro es su entorno. Un paso es un día. Los efectos vienen de la literatura; la percepción "
+              "está calibrada con la encuesta Tándem: sirve para razonar, no para "
               "predecir.",
         "en": "Barrios is an agent-based model: about 28,000 simulated people (each standing for "
               "100 inhabitants of Quito) live in 1,200 barrios, go to work, school or out, are "
               "sometimes victimized, talk to each other and form an idea of how safe their "
-              "surroundings are. One step is one day. The values are reasonable assumptions, set "
-              "by hand to reproduce the Tándem survey: they help reasoning, not prediction."},
+              "surroundings are. One step is one day. Effects come from the literature; perception "
+              "is calibrated to the Tándem survey: it helps reasoning, not prediction."},
     # --- errors -------------------------------------------------------------------------
     "error_scenario": {"es": "Escenario desconocido: {found}", "en": "Unknown scenario: {found}"},
     "error_scenario_file": {"es": "El archivo del escenario tiene un error: {found}",

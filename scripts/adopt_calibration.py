@@ -1,0 +1,50 @@
+"""Make the posterior medians in scenarios/calibrated.toml the model's defaults.
+
+    .venv/bin/python scripts/adopt_calibration.py [scenarios/calibrated.toml]
+
+Rewrites the default of each fitted parameter in simulation/parameters.py and points its
+source to the calibration's results, so the code says where each number came from. Run it
+after `barrios calibrate experiments/calibrate_quito.toml` when the posterior median passes
+the full-scale check (README, "Calibration"); then regenerate docs/parameters.md with
+`barrios params --markdown > docs/parameters.md`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMETERS = ROOT / "simulation" / "parameters.py"
+PENDING = "fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)"
+ADOPTED = "ABC-SMC posterior median (results/calibration/parameters.md)"
+
+
+def adopt(text: str, values: dict[str, float]) -> str:
+    """Return parameters.py's text with each named default replaced by its fitted value."""
+    for name, value in values.items():
+        pattern = re.compile(rf'(_add\("{name}",\s*)([-+0-9.eE_]+)(,.*?\n\s*[\'"])(.*?)([\'"],)',
+                             re.S)
+        match = pattern.search(text)
+        if match is None:
+            raise SystemExit(f"error: {PARAMETERS.name}: no _add(\"{name}\", ...) to update")
+        source = match.group(4).replace(PENDING, ADOPTED).replace("calibrated by hand to",
+                                                                  "calibrated to")
+        if ADOPTED not in source:
+            source = f"{source}; {ADOPTED}"
+        text = (text[:match.start()] + match.group(1) + f"{value:.4g}" + match.group(3)
+                + source + match.group(5) + text[match.end():])
+    return text
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "scenarios" / "calibrated.toml"
+    values = tomllib.loads(path.read_text())["parameters"]
+    PARAMETERS.write_text(adopt(PARAMETERS.read_text(), values))
+    print(f"updated {len(values)} defaults in {PARAMETERS.relative_to(ROOT)} from {path}")
+
+
+if __name__ == "__main__":
+    main()
