@@ -139,7 +139,9 @@ def cost_per_point(cost: np.ndarray, gain: np.ndarray, rng) -> tuple[float, floa
     idx = rng.integers(0, len(gain_pp), (BOOTSTRAP, len(gain_pp)))
     g, c = gain_pp[idx].mean(axis=1), cost[idx].mean(axis=1)
     ratios = np.where(g > 0, c / np.where(g > 0, g, 1), np.inf)
-    low, high = np.percentile(ratios, [2.5, 97.5])
+    # An order statistic, not an interpolation: resamples without a gain give +inf,
+    # and interpolating between two of them is undefined.
+    low, high = np.percentile(ratios, [2.5, 97.5], method="inverted_cdf")
     return point, float(low), float(high)
 
 
