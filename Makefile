@@ -9,6 +9,7 @@ quito:
 
 test:
 	./scripts/bootstrap.sh
+	./scripts/ensure_chromium.sh
 	.venv/bin/python -m pytest
 
 bench:
