@@ -18,7 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMETERS = ROOT / "simulation" / "parameters.py"
-PENDING = "fitted by ABC-SMC in results/calibration/parameters.md (not yet converged: default kept)"
 ADOPTED = "ABC-SMC posterior median (results/calibration/parameters.md)"
 
 
@@ -30,8 +29,7 @@ def adopt(text: str, values: dict[str, float]) -> str:
         match = pattern.search(text)
         if match is None:
             raise SystemExit(f"error: {PARAMETERS.name}: no _add(\"{name}\", ...) to update")
-        source = match.group(4).replace(PENDING, ADOPTED).replace("calibrated by hand to",
-                                                                  "calibrated to")
+        source = match.group(4)
         if ADOPTED not in source:
             source = f"{source}; {ADOPTED}"
         text = (text[:match.start()] + match.group(1) + f"{value:.4g}" + match.group(3)
