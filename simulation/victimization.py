@@ -21,6 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Runaway feedback (incidents -> attractiveness -> incidents) at extreme parameter draws
+# can push the log risk past 709, where exp overflows to inf and inf/inf makes NaN
+# hazards. At exp(30) ~ 1e13 every person present is already hit with probability 1
+# (hazard >= offences_per_offender_phase * 1e13 * vulnerability / people >> 1 for any
+# plausible value), so clipping here keeps rates finite without changing an outcome.
+MAX_LOG_RISK = 30.0
+
 
 @dataclass
 class PhaseOutcome:
@@ -48,6 +55,7 @@ def offence_rate(city, params, people, offenders, residents, night: bool,
                 + params.attractiveness_risk_effect * city.layer("attractiveness"))
     if night:
         log_risk = log_risk + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
+    log_risk = np.minimum(log_risk, MAX_LOG_RISK)
     suitability = people if suitability is None else suitability
     targets = suitability / (suitability + params.target_saturation / scale_factor)
     return params.offences_per_offender_phase * offenders * targets * np.exp(log_risk)

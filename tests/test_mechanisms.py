@@ -21,7 +21,7 @@ from simulation import BarriosModel, committees, offending, perception, routine,
 from simulation.city import LAYERS, City, synthetic_layout
 from simulation.config import INTERVENTIONS
 from simulation.interventions import ramp_fraction
-from simulation.parameters import Params
+from simulation.parameters import PARAMETERS, Params
 from simulation.population import Resident, Youth
 
 K = 4.0  # standard errors allowed for a two-sided statistical check (p ~ 6e-5)
@@ -490,6 +490,23 @@ def test_incident_raises_attractiveness_which_spreads_and_decays(fresh_model):
         totals.append(a.sum())
     assert np.all(np.diff(totals) < 0)
     assert totals[-1] < 0.01 * peak
+
+
+def test_runaway_attractiveness_keeps_rates_finite():
+    """At the hard corners (strong, slow-fading repeat victimization) incidents feed
+    attractiveness without limit; the offence rate must stay finite (no overflow, no NaN
+    hazards that would silently stop victimization in the worst barrios)."""
+    runaway = {"attractiveness_per_incident": PARAMETERS["attractiveness_per_incident"].bounds[1],
+               "attractiveness_risk_effect": PARAMETERS["attractiveness_risk_effect"].bounds[1],
+               "attractiveness_decay": 0.001, "offences_per_offender_phase": 0.5}
+    scenario = small_scenario(parameters=runaway, run={"years": 0.1, "burn_in_days": 10})
+    with np.errstate(over="raise", invalid="raise"):
+        model = run_model(scenario, rng=1)
+    ts = timeseries(model)
+    assert model.city.layer("attractiveness").max() * runaway["attractiveness_risk_effect"] \
+        > victimization.MAX_LOG_RISK                   # the clip was needed
+    assert np.isfinite(ts.to_numpy(float)).all()
+    assert ts["victimization_12m"].iloc[-1] > 0.2      # the runaway still victimizes
 
 
 # ===================================================================================
