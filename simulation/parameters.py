@@ -182,8 +182,8 @@ _add("migrant_safety_shift", -0.04, "perceived safety", (-0.12, 0.0), (-1.0, 1.0
 _add("youth_safety_shift", 0.04, "perceived safety", (0.0, 0.1), (-1.0, 1.0), "assumed",
      "Shift of youths' baseline perceived safety.", G)
 _add("memory_decay", 0.05728, "per day", (0.005, 0.08), PROB,
-     'Prieto Curiel & Bishop 2017 (memory loss; form, not rate); half-life about 12 days; ABC-SMC posterior median (results/calibration/parameters.md)',
-     "Daily rate at which perceived safety returns toward the current target.", G)
+     'Prieto Curiel & Bishop 2017 (memory loss; form, not rate); ABC-SMC posterior median (results/calibration/parameters.md)',
+     "Daily rate at which perceived safety returns toward the current target (half-life ln 2 / rate days).", G)
 _add("own_victimization_drop", 0.35, "perceived safety", (0.1, 0.6), PROB,
      "assumed after Prieto Curiel & Bishop 2017", "Drop of perceived safety of a victim.", G)
 _add("victimization_scar", 0.03, "perceived safety", (0.0, 0.1), PROB,
