@@ -223,15 +223,34 @@ def _add_sensitivity(sub):
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="folder for the tables, figures and report (default: the result folder)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    p.add_argument("--trajectories", type=_at_least_two, metavar="R",
+                   help="Morris trajectories instead of the file's (stored runs are reused)")
+    p.add_argument("--samples", type=_power_of_two, metavar="N",
+                   help="Sobol base samples instead of the file's, a power of two (stored runs "
+                        "are reused: the design of N/2 is a prefix of the one of N)")
     _execution_options(p)
     p.set_defaults(func=cmd_sensitivity)
+
+
+def _at_least_two(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 2, found {text!r}")
+    return value
+
+
+def _power_of_two(text: str) -> int:
+    value = _at_least_two(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"expected a power of two, found {text!r}")
+    return value
 
 
 def cmd_sensitivity(args) -> int:
     from experiments.sensitivity_report import terminal_text
     from experiments.sensitivity_runner import load_sensitivity, sensitivity
 
-    loaded = load_sensitivity(args.experiment)
+    loaded = load_sensitivity(args.experiment, trajectories=args.trajectories, samples=args.samples)
     result = sensitivity(loaded, args.out, stages="morris" if args.morris_only else "both",
                          report_dir=args.report, scheduler=args.scheduler, workers=args.workers,
                          progress=not args.quiet, retry_failed=args.retry_failed)

@@ -138,8 +138,11 @@ class LoadedSensitivity:
         return [y for y in range(start.year, end.year + 1) if dt.date(y, 12, 31) <= end] or []
 
 
-def load_sensitivity(path: Path | str) -> LoadedSensitivity:
-    """Read and check a sensitivity file; every problem is a one-line ScenarioError."""
+def load_sensitivity(path: Path | str, *, trajectories: int | None = None,
+                     samples: int | None = None) -> LoadedSensitivity:
+    """Read and check a sensitivity file; every problem is a one-line ScenarioError.
+    ``trajectories`` and ``samples`` replace the file's Morris r and Sobol N (the command
+    line's --trajectories / --samples; the designs grow by prefixes, so stored runs count)."""
     path = Path(path).resolve()
     if not path.is_file():
         raise ScenarioError(path, None, "expected an existing sensitivity file, found nothing")
@@ -147,6 +150,9 @@ def load_sensitivity(path: Path | str) -> LoadedSensitivity:
         doc = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, None, f"expected valid TOML, found {exc}") from None
+    for table, key, value in (("morris", "trajectories", trajectories), ("sobol", "samples", samples)):
+        if value is not None and isinstance(doc.setdefault(table, {}), dict):
+            doc[table][key] = value
     try:
         spec = SensitivityFile.model_validate(doc)
     except ValidationError as exc:

@@ -128,6 +128,30 @@ def test_an_interrupted_analysis_resumes_to_the_same_indices(tiny_run, cluster, 
                                   pd.read_csv(folder / "morris_indices.csv"))
 
 
+def test_samples_flag_grows_the_sobol_design_reusing_stored_runs(tiny_run, cluster, tmp_path, capsys):
+    path, out, _ = tiny_run
+    folder = tmp_path / "grown"
+    shutil.copytree(out, folder)
+    capsys.readouterr()
+    assert main(["sensitivity", str(path), "--out", str(folder), "--scheduler", cluster,
+                 "--quiet", "--samples", "8", "--trajectories", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "morris: 10 run(s) done (0 failed), 40 already stored" in text   # 1 more trajectory x 5 points x 2
+    assert "sobol: 16 run(s) done (0 failed), 16 already stored" in text    # N 4 -> 8, 4 points per N
+    assert len(ResultStore(folder / "sobol").runs()) == 32
+    assert len(ResultStore(folder / "morris").runs()) == 50
+
+
+@pytest.mark.parametrize("flag, value", [("--samples", "6"), ("--samples", "x"), ("--trajectories", "1")])
+def test_bad_design_size_flags_get_one_line_errors(tmp_path, capsys, flag, value):
+    path = write_tiny(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["sensitivity", str(path), flag, value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{flag}: expected" in err and "Traceback" not in err, err
+
+
 def test_common_random_numbers_across_design_points(tiny_run):
     _, out, _ = tiny_run
     runs = ResultStore(out / "morris").runs()
