@@ -247,7 +247,7 @@ def markdown(loaded, morris, sobol) -> str:
             items = ", ".join(f"`{r.parameter}` ST {_fmt(r.ST)} ± {_fmt(r.ST_conf)}, S1 {_fmt(r.S1)} ± "
                               f"{_fmt(r.S1_conf)}" for r in g.head(3).itertuples())
             lines.append(f"- **{OUTCOME_TEXT.get(outcome, outcome)}**: sum of S1 "
-                         f"{_fmt(g['S1'].sum())}; {items}.")
+                         f"{_fmt(g['S1'].sum())}{_unexplained(g, outcome, morris, sobol)}; {items}.")
         lines += ["", "![Sobol](sobol_indices.png)", "", "### Convergence (N/2 against N)", ""]
         lines += [f"- {w}" for w in sobol.warnings] or ["- Indices at N/2 and N agree within their intervals."]
         lines.append("")
@@ -327,6 +327,19 @@ def to_html(text: str, title: str) -> str:
         out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out)
+
+
+def _unexplained(g: pd.DataFrame, outcome: str, morris, sobol) -> str:
+    """What the first-order indices leave: interactions and, in a stochastic model,
+    replication noise (from the Sobol stage's replications, or else Morris's estimate of a
+    single run's noise share, which is what one replication per point carries)."""
+    rest = 1 - g["S1"].sum()
+    noise, column, where = sobol.noise, "noise_share_point_means", "in the point means"
+    if noise.empty or outcome not in set(noise["outcome"]):
+        noise, column, where = morris.noise, "noise_share_single_run", "of a single run, by Morris"
+    row = noise[noise["outcome"] == outcome] if not noise.empty else noise
+    share = f"; replication noise {_fmt(row[column].iloc[0])} {where}" if len(row) else ""
+    return f" (unexplained {_fmt(rest)}: interactions and noise{share})"
 
 
 def terminal_text(loaded, morris, sobol) -> str:

@@ -90,6 +90,11 @@ def test_the_cli_writes_indices_figures_and_report(tiny_run, capsys):
     assert set(MAIN_OUTCOMES) <= set(noise["outcome"])
     report = (out / "report.md").read_text()
     assert "cannot pin down" in report and "replication noise" in report.lower()
+    # one replication per Sobol point: the unexplained variance cites Morris's noise estimate
+    sobol_lines = [line for line in report.split("## Sobol indices")[1].splitlines()
+                   if line.startswith("- **")]
+    assert len(sobol_lines) == len(MAIN_OUTCOMES)
+    assert all("unexplained" in line and "by Morris" in line for line in sobol_lines)
     assert "<table>" in (out / "report.html").read_text()
     # runs went through the store: 4 trajectories x 5 points x 2 replications, then 4 x 4 x 1
     assert len(ResultStore(out / "morris").runs()) == 40
