@@ -409,11 +409,21 @@ def _add_noise_floor(indices: pd.DataFrame, noise: pd.DataFrame, levels: int, re
 
 
 def choose_top(loaded: LoadedSensitivity, morris: StageResult) -> list[str]:
-    """The parameters with the largest μ* relative to each outcome's largest, maximised
-    over the analysed outcomes (or the file's explicit [sobol] parameters)."""
+    """The file's explicit [sobol] parameters, or the ``top`` most influential: first those
+    Morris found above the replication-noise floor on some outcome, then the rest; each
+    group ordered by μ* relative to each outcome's largest, maximised over the outcomes.
+    (A large μ* with an interval reaching down into the noise is no evidence of an effect,
+    so it must not crowd out a smaller but detected one.)"""
     if loaded.spec.sobol.parameters:
         return list(loaded.spec.sobol.parameters)
-    return list(relative_importance(morris.indices).head(loaded.spec.sobol.top).index)
+    return top_parameters(morris.indices, loaded.spec.sobol.top)
+
+
+def top_parameters(indices: pd.DataFrame, top: int) -> list[str]:
+    rel = relative_importance(indices)
+    detected = set(indices.loc[indices["influential"].astype(bool), "parameter"])
+    order = sorted(rel.index, key=lambda p: (p not in detected, -rel[p]))
+    return order[:top]
 
 
 def relative_importance(indices: pd.DataFrame) -> pd.Series:

@@ -121,3 +121,18 @@ def test_bad_sizes_and_methods():
         sa.sample(ISHIGAMI, "fast", 100)
     with pytest.raises(sa.ProblemError, match="model: expected a callable or evaluate_many"):
         sa.analyse(ISHIGAMI)
+
+
+def test_sobol_takes_parameters_detected_above_the_noise_before_large_noisy_ones():
+    """A huge μ* whose interval reaches into the noise must not crowd out a smaller one
+    that Morris detected; among equals, larger relative μ* first."""
+    from experiments.sensitivity_runner import top_parameters
+
+    rows = [  # outcome, parameter, mu_star, influential
+        ("a", "noisy_big", 20.0, False), ("a", "detected_small", 5.0, True),
+        ("a", "nothing", 1.0, False), ("b", "noisy_big", 2.0, False),
+        ("b", "detected_b", 4.0, True), ("b", "middling", 3.0, False),
+    ]
+    indices = pd.DataFrame(rows, columns=["outcome", "parameter", "mu_star", "influential"])
+    assert top_parameters(indices, 2) == ["detected_b", "detected_small"]   # 4/4 > 5/20
+    assert top_parameters(indices, 4) == ["detected_b", "detected_small", "noisy_big", "middling"]
