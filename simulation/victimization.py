@@ -22,10 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 # Runaway feedback (incidents -> attractiveness -> incidents) at extreme parameter draws
-# can push the log risk past 709, where exp overflows to inf and inf/inf makes NaN
-# hazards. At exp(30) ~ 1e13 every person present is already hit with probability 1
-# (hazard >= offences_per_offender_phase * 1e13 * vulnerability / people >> 1 for any
-# plausible value), so clipping here keeps rates finite without changing an outcome.
+# can push the log risk past 709, where exp overflows to inf (overflow warnings, and any
+# inf * 0 or inf / inf downstream would be a NaN hazard that silently hits nobody).
+# At exp(30) ~ 1e13 every person present is already hit with probability 1 (hazard >=
+# offences_per_offender_phase * 1e13 * vulnerability / people >> 1 for any plausible
+# value), so clipping here keeps rates finite without changing an outcome.
 MAX_LOG_RISK = 30.0
 
 
