@@ -334,12 +334,16 @@ def _unexplained(g: pd.DataFrame, outcome: str, morris, sobol) -> str:
     replication noise (from the Sobol stage's replications, or else Morris's estimate of a
     single run's noise share, which is what one replication per point carries)."""
     rest = 1 - g["S1"].sum()
-    noise, column, where = sobol.noise, "noise_share_point_means", "in the point means"
-    if noise.empty or outcome not in set(noise["outcome"]):
-        noise, column, where = morris.noise, "noise_share_single_run", "of a single run, by Morris"
-    row = noise[noise["outcome"] == outcome] if not noise.empty else noise
-    share = f"; replication noise {_fmt(row[column].iloc[0])} {where}" if len(row) else ""
-    return f" (unexplained {_fmt(rest)}: interactions and noise{share})"
+    return f" (unexplained {_fmt(rest)}: interactions and noise{_noise_share(outcome, morris, sobol)})"
+
+
+def _noise_share(outcome: str, morris, sobol) -> str:
+    for noise, column, where in ((sobol.noise, "noise_share_point_means", "in the point means"),
+                                 (morris.noise, "noise_share_single_run", "of a single run, by Morris")):
+        if not noise.empty and outcome in set(noise["outcome"]):
+            share = noise.loc[noise["outcome"] == outcome, column].iloc[0]
+            return f"; replication noise {_fmt(share)} {where}"
+    return ""
 
 
 def terminal_text(loaded, morris, sobol) -> str:
