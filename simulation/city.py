@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 LAYERS = {
     # name: (dtype, meaning)
@@ -62,8 +62,18 @@ class City:
     def neighbour_sum(self, flat: np.ndarray) -> np.ndarray:
         """Sum over each barrio's Moore neighbours (cells outside the grid or not barrios
         count as nothing)."""
-        g = self.as_grid(flat * self.valid)
-        return (9 * ndimage.uniform_filter(g, size=3, mode="constant", cval=0.0) - g).reshape(-1)
+        # A sparse matrix product: a few microseconds, and it runs every simulated day.
+        return self._adjacency @ flat
+
+    @property
+    def adjacency(self):
+        """Moore adjacency between barrios as a sparse (CSR) matrix."""
+        return self._adjacency
+
+    @property
+    def neighbour_count(self) -> np.ndarray:
+        """Number of existing neighbour barrios of each cell (at least 1)."""
+        return self._neighbour_count
 
     def neighbour_mean(self, flat: np.ndarray) -> np.ndarray:
         """Mean over each barrio's existing Moore neighbours (3 in a corner, 5 on an edge)."""
@@ -82,11 +92,30 @@ class City:
 
     def finish(self):
         """Freeze the barrio mask; precompute nearest-valid look-up and neighbour counts."""
-        self._neighbour_count = np.ones(self.n)
+        self._adjacency = moore_adjacency(self.width, self.height, self.valid)
         self._neighbour_count = np.maximum(self.neighbour_sum(np.ones(self.n)), 1.0)
         mask = self.as_grid(~self.valid)
         _, (ix, iy) = ndimage.distance_transform_edt(mask, return_indices=True)
         self._nearest_valid = (ix * self.height + iy).reshape(-1)
+
+
+def moore_adjacency(width: int, height: int, valid: np.ndarray) -> sparse.csr_matrix:
+    """``A[i, j] = 1`` when barrio ``j`` is a Moore neighbour of cell ``i`` (flat index
+    ``x * height + y``, no wrap-around) and a barrio."""
+    x, y = np.divmod(np.arange(width * height), height)
+    rows, cols = [], []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            if dx == dy == 0:
+                continue
+            nx, ny = x + dx, y + dy
+            inside = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
+            j = nx[inside] * height + ny[inside]
+            keep = valid[j]
+            rows.append(np.flatnonzero(inside)[keep])
+            cols.append(j[keep])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(width * height,) * 2)
 
 
 def synthetic_layout(city: City, population: int, disadvantage_shift: float, seed: int):

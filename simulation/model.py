@@ -22,6 +22,7 @@ from datetime import date, timedelta
 
 import mesa
 import numpy as np
+from numba import njit
 
 from simulation import committees, offending, perception, routine, victimization
 from simulation.city import City, synthetic_layout, table_layout
@@ -64,6 +65,8 @@ class BarriosModel(mesa.Model):
         self.valid_barrios = np.flatnonzero(self.city.valid)
         self.city.layer("legitimacy")[:] = params.legitimacy_baseline
         self.initial_disorder = self.city.layer("disorder").copy()
+        # Disadvantage and the parameters are fixed for the run: so is this.
+        self.severe_chance = victimization.severe_chance(self.city, params)
 
         self.population = pop = Population(self.city, params, c.inhabitants_per_agent, self.rng)
         create_agents(self, pop)
@@ -211,14 +214,10 @@ class BarriosModel(mesa.Model):
     def _works(self):
         """Lighting installation and public-space recovery progress; disorder drifts back."""
         city, params, t = self.city, self.params, self.timeline.treated
-        lighting = city.layer("lighting")
-        lit = t["street_lighting"]
-        lighting[lit] += params.lighting_installation_rate * (1 - lighting[lit])
-        recovered = t["public_space_recovery"]
-        target = self.initial_disorder * (1 - params.public_space_disorder_reduction * recovered)
-        rate = np.where(recovered, LIGHTING_DISORDER_WORKS_RATE, params.disorder_drift)
-        disorder = city.layer("disorder")
-        disorder += rate * (target - disorder)
+        _works(city.layer("lighting"), city.layer("disorder"), self.initial_disorder,
+               t["street_lighting"], t["public_space_recovery"],
+               params.lighting_installation_rate * 1.0, params.public_space_disorder_reduction * 1.0,
+               params.disorder_drift * 1.0)
 
     # --- monthly planning ------------------------------------------------------------
     def _plan_month(self, first: date):
@@ -262,3 +261,16 @@ class BarriosModel(mesa.Model):
     def barrio_panel(self):
         """The monthly barrio panel as a DataFrame (see ``outcomes``)."""
         return self.outcomes.barrio_panel()
+
+
+@njit(cache=True)
+def _works(lighting, disorder, initial_disorder, lit, recovered, installation_rate,
+           disorder_reduction, disorder_drift):
+    """One day of works: lighting nears full where installed; disorder moves toward its
+    recovered level in treated barrios and drifts back to the initial one elsewhere."""
+    for b in range(len(lighting)):
+        if lit[b]:
+            lighting[b] += installation_rate * (1 - lighting[b])
+        target = initial_disorder[b] * (1 - disorder_reduction * recovered[b])
+        rate = LIGHTING_DISORDER_WORKS_RATE if recovered[b] else disorder_drift
+        disorder[b] += rate * (target - disorder[b])

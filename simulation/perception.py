@@ -14,6 +14,7 @@ survey sample (the published Tándem figures are a survey).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -70,9 +71,19 @@ def heal(pop, params, days: int):
 
 
 def relax(pop, params, target_public, target_neighbourhood):
+    """Memory decays: each day perception moves ``memory_decay`` of the way to its target."""
     rate = np.float32(params.memory_decay)
-    pop.safe_public += rate * (target_public - pop.safe_public)
-    pop.safe_neighbourhood += rate * (target_neighbourhood - pop.safe_neighbourhood)
+    _relax(pop.safe_public, target_public, rate)
+    _relax(pop.safe_neighbourhood, target_neighbourhood, rate)
+
+
+# The per-resident updates below are compiled (numba): they run every day on every
+# resident, and as whole-array numpy calls their cost is call overhead, not arithmetic.
+# Each keeps numpy's float32 arithmetic, so results do not depend on which runs.
+@njit(cache=True)
+def _relax(state, target, rate):
+    for i in range(len(state)):
+        state[i] += rate * (target[i] - state[i])
 
 
 def victimization_shock(pop, params, victims: np.ndarray, where: np.ndarray):
@@ -80,26 +91,40 @@ def victimization_shock(pop, params, victims: np.ndarray, where: np.ndarray):
     victim is shaken too (vicarious victimization)."""
     if not len(victims):
         return
-    drop = params.own_victimization_drop
-    at_home = where == pop.home[victims]
-    pop.safe_public[victims] -= drop
-    pop.safe_neighbourhood[victims] -= np.where(at_home, drop, 0.5 * drop)
-    pop.scar[victims] += params.victimization_scar
-    ties = pop.ties[victims].ravel()  # a tie of two victims is shaken twice: subtract.at
-    np.subtract.at(pop.safe_public, ties, np.float32(params.tie_victimization_drop))
-    np.subtract.at(pop.safe_neighbourhood, ties, np.float32(0.5 * params.tie_victimization_drop))
+    _shock(pop.safe_public, pop.safe_neighbourhood, pop.scar, pop.home, pop.ties, victims, where,
+           params.own_victimization_drop * 1.0, np.float32(params.victimization_scar),
+           np.float32(params.tie_victimization_drop), np.float32(0.5 * params.tie_victimization_drop))
+
+
+@njit(cache=True)
+def _shock(safe_public, safe_neighbourhood, scar, home, ties, victims, where, drop, scar_rise,
+           tie_drop_public, tie_drop_neighbourhood):
+    for j in range(len(victims)):
+        v = victims[j]
+        safe_public[v] -= np.float32(drop)
+        # elsewhere than at home, the neighbourhood feels half as unsafe after it
+        safe_neighbourhood[v] = safe_neighbourhood[v] - (drop if where[j] == home[v] else 0.5 * drop)
+        scar[v] += scar_rise
+    for j in range(len(victims)):  # a tie of two victims is shaken twice
+        for t in ties[victims[j]]:
+            safe_public[t] -= tie_drop_public
+            safe_neighbourhood[t] -= tie_drop_neighbourhood
 
 
 def neighbourhood_news(pop, params, incidents: np.ndarray, scale_factor: float):
     """Incidents in a barrio lower its residents' neighbourhood perception (the drop per
     incident is shared among the barrio's residents, so it does not depend on scale)."""
-    hit = np.flatnonzero(incidents)
-    if not len(hit):
-        return
-    per_resident = params.neighbourhood_incident_drop * incidents[hit] / np.maximum(
-        pop.residents_per_barrio[hit], 1)
-    idx, owner = pop.residents_of(hit)
-    pop.safe_neighbourhood[idx] -= per_resident[owner].astype(np.float32)
+    _news(pop.safe_neighbourhood, pop.barrio_start, pop.residents_per_barrio, incidents,
+          params.neighbourhood_incident_drop * 1.0)
+
+
+@njit(cache=True)
+def _news(safe_neighbourhood, barrio_start, residents, incidents, drop_per_incident):
+    for b in range(len(incidents)):
+        if incidents[b] > 0:
+            per_resident = np.float32(drop_per_incident * incidents[b] / max(residents[b], 1))
+            for i in range(barrio_start[b], barrio_start[b] + residents[b]):
+                safe_neighbourhood[i] -= per_resident
 
 
 def conversations(pop, params, rng):
@@ -113,17 +138,32 @@ def conversations(pop, params, rng):
     talkers, partner = slot // k, pop.ties.reshape(-1)[slot]
     fear, reassure = np.float32(params.fear_contagion), np.float32(params.reassurance)
     for state in (pop.safe_public, pop.safe_neighbourhood):
-        gap = state[partner] - state[talkers]
-        # add.at: a resident drawn twice today has both conversations
-        np.add.at(state, talkers, np.where(gap < 0, fear, reassure) * gap)
+        _talk(state, talkers, partner, fear, reassure)
+
+
+@njit(cache=True)
+def _talk(state, talkers, partner, fear, reassure):
+    # Everybody talks about how they felt this morning: gaps first, then the moves
+    # (a resident drawn twice today has both conversations).
+    gap = np.empty(len(talkers), dtype=state.dtype)
+    for j in range(len(talkers)):
+        gap[j] = state[partner[j]] - state[talkers[j]]
+    for j in range(len(talkers)):
+        state[talkers[j]] += (fear if gap[j] < 0 else reassure) * gap[j]
 
 
 def clip(pop):
-    np.clip(pop.safe_public, 0.0, 1.0, out=pop.safe_public)
-    np.clip(pop.safe_neighbourhood, 0.0, 1.0, out=pop.safe_neighbourhood)
+    _clip01(pop.safe_public)
+    _clip01(pop.safe_neighbourhood)
+
+
+@njit(cache=True)
+def _clip01(state):
+    for i in range(len(state)):
+        state[i] = min(max(state[i], np.float32(0)), np.float32(1))
 
 
 def survey(state: np.ndarray, threshold: float, sample_size: int, rng) -> float:
     """Share feeling safe in a simple random sample (with replacement) of residents."""
     sample = rng.integers(0, len(state), sample_size)
-    return float((state[sample] > threshold).mean())
+    return np.count_nonzero(state[sample] > threshold) / sample_size

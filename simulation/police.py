@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
+from numba import njit
 from mesa.discrete_space import CellAgent, FixedAgent
 
 
@@ -47,6 +48,7 @@ class Police:
     def __init__(self, model):
         self.model = model
         self.posts: dict[int, UPCPost] = {}
+        self.post_barrios = np.empty(0, dtype=np.int64)
         self.units: list[PatrolUnit] = []
         self.requests: list[int] = []
         self.operations_by_day: dict[int, int] = {}
@@ -63,8 +65,9 @@ class Police:
                 self.posts[int(b)] = UPCPost(model, int(b))
         for b in [b for b in self.posts if not treated[b]]:
             self.posts.pop(b).remove()
+        self.post_barrios = np.fromiter(self.posts, dtype=np.int64, count=len(self.posts))
         presence = np.zeros(city.n)
-        presence[list(self.posts)] = model.params.upc_presence
+        presence[self.post_barrios] = model.params.upc_presence
         self.upc_presence = presence + city.neighbour_sum(presence) / 3 * (presence == 0)
 
     def set_units(self, count: int):
@@ -107,8 +110,9 @@ class Police:
                 unit.patrol(int(b))
             np.add.at(presence, targets, params.patrol_presence)
         n_ops = self.operations_by_day.pop(day, 0)
-        self.operation_barrios = self._worst(model.timeline.indicator("police_operations"), n_ops)
+        self.operation_barrios = np.empty(0, dtype=np.int64)
         if n_ops:
+            self.operation_barrios = self._worst(model.timeline.indicator("police_operations"), n_ops)
             presence[self.operation_barrios] += params.operation_presence
             hh = model.timeline.config("police_operations").heavy_handedness
             legitimacy = city.layer("legitimacy")
@@ -122,10 +126,13 @@ class Police:
         model, rng = self.model, self.model.rng
         strategy = model.timeline.config("patrol_units").strategy
         valid = model.valid_barrios
+        # a[rng.integers(0, len(a), n)]: the same draws as rng.choice(a, n), without its
+        # argument checks (this runs every day)
         if strategy == "random":
-            return rng.choice(valid, n)
+            return valid[rng.integers(0, len(valid), n)]
         hot = self._worst(model.city.layer("reported_incidents"), int(model.params.hotspot_focus))
-        picks = rng.choice(hot, n) if len(hot) else rng.choice(valid, n)
+        pool = hot if len(hot) else valid
+        picks = pool[rng.integers(0, len(pool), n)]
         if strategy == "committee_requests" and self.requests:
             asked = np.unique(self.requests)[:n]
             picks[: len(asked)] = asked
@@ -153,10 +160,9 @@ class Police:
 
     def update_legitimacy(self):
         params, city = self.model.params, self.model.city
-        legitimacy = city.layer("legitimacy")
-        legitimacy += params.legitimacy_recovery * (params.legitimacy_baseline - legitimacy)
-        legitimacy[list(self.posts)] += params.community_policing_legitimacy_gain
-        np.clip(legitimacy, 0, 1, out=legitimacy)
+        _recover_legitimacy(city.layer("legitimacy"), self.post_barrios,
+                            params.legitimacy_recovery * 1.0, params.legitimacy_baseline * 1.0,
+                            params.community_policing_legitimacy_gain * 1.0)
 
     def record_reports(self, incidents: np.ndarray):
         """Reported incidents (30-day decaying count): reporting rises with legitimacy."""
@@ -167,6 +173,17 @@ class Police:
         if len(hit):
             p = params.reporting_probability * city.layer("legitimacy")[hit]
             reported[hit] += rng.binomial(incidents[hit].astype(np.int64), p)
+
+
+@njit(cache=True)
+def _recover_legitimacy(legitimacy, post_barrios, recovery, baseline, post_gain):
+    """Legitimacy drifts back to its baseline; community policing at posts lifts it."""
+    for b in range(len(legitimacy)):
+        legitimacy[b] += recovery * (baseline - legitimacy[b])
+    for b in post_barrios:
+        legitimacy[b] += post_gain
+    for b in range(len(legitimacy)):
+        legitimacy[b] = min(max(legitimacy[b], 0.0), 1.0)
 
 
 def month_days(first: date) -> int:

@@ -13,6 +13,7 @@ detained).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 NOWHERE = -1
 
@@ -24,17 +25,41 @@ def detained(pop, day: int) -> np.ndarray:
 
 def day_locations(pop, params, weekday: int, detained_now: np.ndarray, rng) -> np.ndarray:
     p_go = params.day_activity_probability * (params.weekend_activity_factor if weekday >= 5 else 1.0)
-    go = rng.random(pop.n, dtype=np.float32) < p_go
-    loc = np.where(go, pop.activity, pop.home)
-    loc[detained_now] = NOWHERE
-    return loc
+    return _place(rng.random(pop.n, dtype=np.float32), np.float32(p_go), pop.activity, pop.home,
+                  detained_now)
 
 
 def night_locations(pop, params, detained_now: np.ndarray, rng) -> np.ndarray:
     """Going out falls linearly with fear (1 - perceived safety in public spaces)."""
     stay_home = np.float32(params.fear_stay_home_strength)
-    p_out = np.float32(params.night_outing_probability) * (1 - stay_home + stay_home * pop.safe_public)
-    out = rng.random(pop.n, dtype=np.float32) < p_out
-    out[detained_now] = False
+    u = rng.random(pop.n, dtype=np.float32)
+    out, loc = _go_out(u, np.float32(params.night_outing_probability), stay_home, pop.safe_public,
+                       pop.night_spot, detained_now)
     pop.went_out_tonight = out
-    return np.where(out, pop.night_spot, NOWHERE)
+    return loc
+
+
+@njit(cache=True)
+def _place(u, p, there, otherwise, nowhere):
+    """``there[i]`` where ``u[i] < p``, else ``otherwise[i]``; ``NOWHERE`` for ``nowhere``.
+    Compiled: it runs twice a day on every resident."""
+    loc = np.empty(len(u), dtype=np.int64)
+    for i in range(len(u)):
+        loc[i] = there[i] if u[i] < p else otherwise[i]
+    for i in nowhere:
+        loc[i] = NOWHERE
+    return loc
+
+
+@njit(cache=True)
+def _go_out(u, night_outing_probability, stay_home, safe_public, night_spot, detained_now):
+    out = np.empty(len(u), dtype=np.bool_)
+    for i in range(len(u)):
+        p_out = night_outing_probability * (np.float32(1) - stay_home + stay_home * safe_public[i])
+        out[i] = u[i] < p_out
+    for i in detained_now:
+        out[i] = False
+    loc = np.empty(len(u), dtype=np.int64)
+    for i in range(len(u)):
+        loc[i] = night_spot[i] if out[i] else NOWHERE
+    return out, loc

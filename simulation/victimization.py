@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 # Runaway feedback (incidents -> attractiveness -> incidents) at extreme parameter draws
 # can push the log risk past 709, where exp overflows to inf (overflow warnings, and any
@@ -48,18 +49,36 @@ def offence_rate(city, params, people, offenders, residents, night: bool,
     heads, make an offence likelier. ``scale_factor`` (inhabitants per agent / 100)
     converts the saturation, set in agents at the default scale, so that rates per
     resident do not depend on the scale."""
-    street_share = np.minimum(people / np.maximum(residents, 1), 3.0)
-    log_risk = (-params.guardianship_effect * street_share
-                - params.police_deterrence_effect * city.layer("police_presence")
-                - params.collective_efficacy_effect * city.layer("collective_efficacy")
-                + params.disorder_risk_effect * city.layer("disorder")
-                + params.attractiveness_risk_effect * city.layer("attractiveness"))
-    if night:
-        log_risk = log_risk + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
-    log_risk = np.minimum(log_risk, MAX_LOG_RISK)
     suitability = people if suitability is None else suitability
-    targets = suitability / (suitability + params.target_saturation / scale_factor)
-    return params.offences_per_offender_phase * offenders * targets * np.exp(log_risk)
+    layer = city.layer
+    return _offence_rate(
+        np.asarray(people, dtype=np.float64), np.asarray(offenders, dtype=np.float64),
+        np.asarray(residents), np.asarray(suitability, dtype=np.float64),
+        layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
+        layer("attractiveness"), layer("lighting"), night,
+        params.guardianship_effect * 1.0, params.police_deterrence_effect * 1.0,
+        params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
+        params.attractiveness_risk_effect * 1.0, params.lighting_night_risk_reduction * 1.0,
+        params.target_saturation / scale_factor, params.offences_per_offender_phase * 1.0)
+
+
+@njit(cache=True)
+def _offence_rate(people, offenders, residents, suitability, police, efficacy, disorder,
+                  attractiveness, lighting, night, guardianship_effect, police_effect,
+                  efficacy_effect, disorder_effect, attractiveness_effect, lighting_reduction,
+                  saturation, offences_per_offender):
+    rate = np.empty(len(people))
+    for b in range(len(people)):
+        street_share = min(people[b] / max(residents[b], 1), 3.0)
+        log_risk = (-guardianship_effect * street_share - police_effect * police[b]
+                    - efficacy_effect * efficacy[b] + disorder_effect * disorder[b]
+                    + attractiveness_effect * attractiveness[b])
+        if night:
+            log_risk = log_risk + np.log1p(-lighting_reduction * lighting[b])
+        log_risk = min(log_risk, MAX_LOG_RISK)
+        targets = suitability[b] / (suitability[b] + saturation)
+        rate[b] = offences_per_offender * offenders[b] * targets * np.exp(log_risk)
+    return rate
 
 
 def severe_chance(city, params) -> np.ndarray:
@@ -71,14 +90,28 @@ def severe_chance(city, params) -> np.ndarray:
 
 def target_weights(pop, params, present: np.ndarray, where: np.ndarray, cero_acoso: np.ndarray,
                    inclusion: np.ndarray) -> np.ndarray:
-    """Vulnerability of the residents ``present`` at barrios ``where``."""
-    w = pop.vulnerability[present].astype(np.float64)
-    women_extra = (params.women_public_vulnerability - 1.0) * (
-        1.0 - params.cero_acoso_vulnerability_reduction * cero_acoso[where])
-    w *= np.where(pop.female[present], 1.0 + women_extra, 1.0)
-    migrant_extra = (params.migrant_vulnerability - 1.0) * (
-        1.0 - params.migrant_inclusion_vulnerability_reduction * pop.included[present])
-    w *= np.where(pop.migrant[present], 1.0 + migrant_extra, 1.0)
+    """Vulnerability of the residents ``present`` at barrios ``where``: women's extra risk
+    in public space (reduced where Cero Acoso runs), migrants' extra risk (reduced for
+    those reached by inclusion services)."""
+    women_extra = params.women_public_vulnerability - 1.0
+    migrant_extra = params.migrant_vulnerability - 1.0
+    return _target_weights(present, where, pop.vulnerability, pop.female, pop.migrant,
+                           pop.included, cero_acoso, women_extra * 1.0,
+                           params.cero_acoso_vulnerability_reduction * 1.0, migrant_extra * 1.0,
+                           params.migrant_inclusion_vulnerability_reduction * 1.0)
+
+
+@njit(cache=True)
+def _target_weights(present, where, vulnerability, female, migrant, included, cero_acoso,
+                    women_extra, cero_acoso_reduction, migrant_extra, inclusion_reduction):
+    w = np.empty(len(present))
+    for j in range(len(present)):
+        i = present[j]
+        w[j] = np.float64(vulnerability[i])
+        if female[i]:
+            w[j] *= 1.0 + women_extra * (1.0 - cero_acoso_reduction * cero_acoso[where[j]])
+        if migrant[i]:
+            w[j] *= 1.0 + migrant_extra * (1.0 - inclusion_reduction * included[i])
     return w
 
 
@@ -86,14 +119,8 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
     """Offences, victims, severe violence and arrests for one phase."""
     pop, city, params, rng = model.population, model.city, model.params, model.rng
     n_b = city.n
-    # loc + 1 maps "nowhere" (-1) to bin 0, so one bincount counts everybody present.
-    slot = loc + 1
-    people = np.bincount(slot, minlength=n_b + 1)[1:].astype(np.float64)
-    n_off = np.bincount(slot[offenders], minlength=n_b + 1)[1:].astype(np.float64)
-
     # Only residents where an offender is present can be victims: work on them alone.
-    exposed_barrio = np.concatenate([[False], n_off > 0])
-    present = np.flatnonzero(np.take(exposed_barrio, slot))  # take: 3x faster than [] here
+    people, n_off, present = _presence(loc, offenders, n_b)
     where = loc[present]
     w = target_weights(pop, params, present, where, model.treated("cero_acoso"),
                        model.treated("migrant_inclusion"))
@@ -101,38 +128,98 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
     rate = offence_rate(city, params, people, n_off, pop.residents_per_barrio, night,
                         model.scale_factor, suitability=total_w)
     # Offences fall on those present in proportion to their vulnerability.
-    hazard = rate[where] * w / total_w[where]
-    hit = rng.random(len(present)) < -np.expm1(-hazard)
-    victims = present[hit]
-    incidents = np.bincount(where[hit], minlength=n_b).astype(np.float64)
+    victims, incidents = _hits(present, where, w, rate, total_w, rng.random(len(present)), n_b)
 
-    severe_p = severe_chance(city, params)
-    hit_b = np.flatnonzero(incidents)
-    severe_expected = float(incidents[hit_b] @ severe_p[hit_b])
-    severe_events = int(rng.binomial(incidents[hit_b].astype(np.int64), severe_p[hit_b]).sum())
+    severe_expected, severe_events = 0.0, 0
+    if len(victims):  # most phases have no incident: skip the (costly) binomial set-up
+        severe_p = model.severe_chance
+        hit_b = np.flatnonzero(incidents)
+        severe_expected = float(incidents[hit_b] @ severe_p[hit_b])
+        severe_events = int(rng.binomial(incidents[hit_b].astype(np.int64), severe_p[hit_b]).sum())
     arrested = _arrests(model, offenders, loc, incidents, n_off)
     return PhaseOutcome(victims, incidents, severe_expected, severe_events, arrested)
+
+
+@njit(cache=True)
+def _presence(loc, offenders, n_b):
+    """People and active offenders in each barrio (``-1``: nowhere), and the residents
+    in barrios where an offender is (ascending index). Compiled: it runs twice a day
+    and a dozen array calls on a few thousand residents cost more than the arithmetic."""
+    people = np.zeros(n_b)
+    n_off = np.zeros(n_b)
+    for b in loc:
+        if b >= 0:
+            people[b] += 1.0
+    for i in offenders:
+        if loc[i] >= 0:
+            n_off[loc[i]] += 1.0
+    present = np.empty(len(loc), dtype=np.int64)
+    k = 0
+    for i in range(len(loc)):
+        if loc[i] >= 0 and n_off[loc[i]] > 0:
+            present[k] = i
+            k += 1
+    return people, n_off, present[:k]
+
+
+@njit(cache=True)
+def _hits(present, where, w, rate, total_w, u, n_b):
+    """Each resident present is hit with chance ``1 - exp(-hazard)``, the hazard being
+    the barrio's offences times the resident's share of the barrio's vulnerability."""
+    incidents = np.zeros(n_b)
+    victims = np.empty(len(present), dtype=np.int64)
+    k = 0
+    for j in range(len(present)):
+        b = where[j]
+        hazard = rate[b] * w[j] / total_w[b]
+        if u[j] < -np.expm1(-hazard):
+            victims[k] = present[j]
+            k += 1
+            incidents[b] += 1.0
+    return victims[:k], incidents
 
 
 def _arrests(model, offenders, loc, incidents, n_off) -> np.ndarray:
     """Each active offender's arrest hazard is its share of the barrio's incidents times
     the arrest chance, which rises with police presence."""
     params = model.params
-    off_loc = loc[offenders]
-    out = off_loc >= 0
-    offenders, off_loc = offenders[out], off_loc[out]
-    police = model.city.layer("police_presence")[off_loc]
-    hazard = (params.arrest_probability_per_offence * (1 + params.police_arrest_effect * police)
-              * incidents[off_loc] / np.maximum(n_off[off_loc], 1))
-    caught = model.rng.random(len(offenders)) < -np.expm1(-hazard)
-    return offenders[caught]
+    located = offenders[loc[offenders] >= 0]
+    return _caught(located, loc, incidents, n_off, model.city.layer("police_presence"),
+                   params.arrest_probability_per_offence * 1.0, params.police_arrest_effect * 1.0,
+                   model.rng.random(len(located)))
+
+
+@njit(cache=True)
+def _caught(located, loc, incidents, n_off, police, arrest_probability, police_effect, u):
+    caught = np.empty(len(located), dtype=np.int64)
+    k = 0
+    for j in range(len(located)):
+        b = loc[located[j]]
+        hazard = (arrest_probability * (1 + police_effect * police[b])
+                  * incidents[b] / max(n_off[b], 1.0))
+        if u[j] < -np.expm1(-hazard):
+            caught[k] = located[j]
+            k += 1
+    return caught[:k]
 
 
 def update_attractiveness(city, params, incidents: np.ndarray, scale_factor: float):
     """Short et al. 2008: each incident raises attractiveness, which spreads to the
     neighbouring barrios and decays. ``scale_factor`` keeps the rise per real incident
     independent of how many inhabitants one agent stands for."""
-    a = city.layer("attractiveness")
-    spread = params.attractiveness_spread * (city.neighbour_mean(a) - a)
-    a += spread - params.attractiveness_decay * a + params.attractiveness_per_incident * scale_factor * incidents
-    a[~city.valid] = 0.0
+    adjacency = city.adjacency
+    _attract(city.layer("attractiveness"), adjacency.indptr, adjacency.indices,
+             city.neighbour_count, city.valid, incidents, params.attractiveness_spread * 1.0,
+             params.attractiveness_decay * 1.0, params.attractiveness_per_incident * scale_factor)
+
+
+@njit(cache=True)
+def _attract(a, indptr, neighbours, neighbour_count, valid, incidents, spread, decay, per_incident):
+    new = np.empty_like(a)
+    for b in range(len(a)):
+        total = 0.0
+        for k in range(indptr[b], indptr[b + 1]):
+            total += a[neighbours[k]]
+        pull = spread * (total / neighbour_count[b] - a[b])
+        new[b] = a[b] + (pull - decay * a[b] + per_incident * incidents[b]) if valid[b] else 0.0
+    a[:] = new
