@@ -234,7 +234,8 @@ class Simulator:
         stream = np.random.SeedSequence([self.seed, int(np.random.randint(0, 2**31 - 1))])
         try:
             scenario = apply_values(self.scenario, values)
-            outcomes = run_outcomes(run_once(scenario, stream, self.city_table).timeseries)
+            ts = run_once(scenario, stream, self.city_table, record_days=()).timeseries  # start, end
+            outcomes = run_outcomes(ts)
             return {name: float(outcomes[name]) for name in PREDICTED}
         except Exception:  # noqa: BLE001 - a failed simulation is rejected, ABC goes on
             return {name: float("nan") for name in PREDICTED}

@@ -76,7 +76,7 @@ def execute_run(spec: RunSpec) -> tuple[dict, pd.DataFrame | None]:
     try:
         scenario = apply_values(spec.scenario, spec.overrides) if spec.overrides else spec.scenario
         result = run_once(scenario, replication_seed(spec.seed, spec.replication),
-                          spec.city_table, spec.replication)
+                          spec.city_table, spec.replication, record_days=days_to_record(spec, scenario))
         ts = result.timeseries
         outcomes = run_outcomes(ts)
         outcomes.update({f"cost_usd_{name}": usd for name, usd in result.cost_by.items()})
@@ -99,6 +99,16 @@ def execute_run(spec: RunSpec) -> tuple[dict, pd.DataFrame | None]:
                    error=f"{type(exc).__name__}: {exc} ({os.path.basename(last.filename)}:{last.lineno})")
     row["duration_s"] = time.perf_counter() - start
     return row, series
+
+
+def days_to_record(spec: RunSpec, scenario: Scenario) -> set[int]:
+    """The steps a run must collect for what the spec keeps: the time-series cadence and
+    the dates of ``column@date`` scalars (the first and last steps are always collected)."""
+    days = set(range(0, scenario.n_days + 1, spec.timeseries_every_days)) if spec.timeseries else set()
+    for name in spec.scalars:
+        if "@" in name:
+            days.add((pd.Timestamp(name.split("@", 1)[1]).date() - scenario.run.start).days)
+    return days
 
 
 def _scalar(name: str, outcomes: dict, ts: pd.DataFrame) -> float:

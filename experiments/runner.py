@@ -42,12 +42,15 @@ def with_run_options(scenario: Scenario, *, seed=None, replications=None, years=
 
 
 def run_once(scenario: Scenario, seed_sequence, city_table=None, replication: int = 0,
-             progress: Callable[[int], None] | None = None) -> RunResult:
-    """Build the model on ``seed_sequence``, run it to the end and collect its tables."""
-    model = BarriosModel(scenario, rng=seed_sequence, city_table=city_table)
+             progress: Callable[[int], None] | None = None, record_days=None) -> RunResult:
+    """Build the model on ``seed_sequence``, run it to the end and collect its tables.
+
+    ``record_days``: the steps to keep in the time series besides the first and the last
+    (``None``: every day); the run itself is the same either way."""
+    model = BarriosModel(scenario, rng=seed_sequence, city_table=city_table, record_days=record_days)
     model.run(progress)
     ts = model.datacollector.get_model_vars_dataframe()
-    ts.insert(0, "step", np.arange(len(ts)))
+    ts.insert(0, "step", np.asarray(model.recorded_steps, dtype=np.int64))
     ts.insert(1, "date", pd.Timestamp(scenario.run.start) + pd.to_timedelta(ts["step"], unit="D"))
     ts.insert(0, "replication", replication)
     panel = model.barrio_panel()

@@ -11,6 +11,7 @@ offenders off the street for a detention period.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def init_propensity(pop, city, params, rng):
@@ -38,9 +39,21 @@ def adjust_propensity(pop, target: np.ndarray, params):
 def active_offenders(pop, day: int, rng) -> np.ndarray:
     """Indices of youth out offending today (not detained)."""
     youth_idx = pop.youth_index
-    active = rng.random(len(youth_idx), dtype=np.float32) < pop.propensity[youth_idx]
-    idx = youth_idx[active]
-    return idx[pop.detained_until[idx] <= day]
+    return _active(youth_idx, rng.random(len(youth_idx), dtype=np.float32), pop.propensity,
+                   pop.detained_until, day)
+
+
+@njit(cache=True)
+def _active(youth_idx, u, propensity, detained_until, day):
+    """Compiled: a daily pass over every youth."""
+    out = np.empty(len(youth_idx), dtype=youth_idx.dtype)
+    k = 0
+    for j in range(len(youth_idx)):
+        i = youth_idx[j]
+        if u[j] < propensity[i] and detained_until[i] <= day:
+            out[k] = i
+            k += 1
+    return out[:k]
 
 
 def detain(pop, who: np.ndarray, day: int, params, rng):

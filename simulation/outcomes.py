@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import INTERVENTIONS
-from simulation.perception import survey
+from simulation.perception import survey_sample, survey_share
 
 GROUPS = {"women": ("female", True), "men": ("female", False),
           "youth": ("youth", True), "migrants": ("migrant", True)}
@@ -67,6 +67,14 @@ class Outcomes:
         self.panel: list[dict] = []
         self.values: dict[str, float] = dict.fromkeys(REPORTERS, 0.0)
         self.day_counts = {"incidents": 0.0, "arrests": 0, "active_offenders": 0}
+        self.survey_samples = (np.empty(0, dtype=np.int64),) * 2
+
+    def draw_survey(self):
+        """Today's survey samples (public spaces, neighbourhood). Drawn every day, recorded
+        or not, so that what a run records never changes its random stream."""
+        m = self.model
+        n, size = m.population.n, m.config.run.survey_sample_size
+        self.survey_samples = tuple(survey_sample(n, size, m.rng) for _ in range(2))
 
     def record_day(self, incidents: np.ndarray, severe_expected: float, severe_events: int):
         total = float(incidents.sum())
@@ -77,6 +85,7 @@ class Outcomes:
         self.day_counts["incidents"] = total
 
     def compute(self) -> dict[str, float]:
+        """Every outcome of the current day (the survey uses ``draw_survey``'s samples)."""
         m, pop = self.model, self.model.population
         thr, n, per_100k = m.params.safe_threshold, pop.n, 1e5 / max(pop.n, 1)
         v = self.values
@@ -85,9 +94,9 @@ class Outcomes:
             v[f"safe_{measure}"] = shares[0]
             for g, share in zip(GROUPS, shares[1:]):
                 v[f"safe_{measure}_{g}"] = share
-        size = m.config.run.survey_sample_size
-        v["survey_safe_public"] = survey(pop.safe_public, thr, size, m.rng)
-        v["survey_safe_neighbourhood"] = survey(pop.safe_neighbourhood, thr, size, m.rng)
+        public_sample, neighbourhood_sample = self.survey_samples
+        v["survey_safe_public"] = survey_share(pop.safe_public, thr, public_sample)
+        v["survey_safe_neighbourhood"] = survey_share(pop.safe_neighbourhood, thr, neighbourhood_sample)
         v["victimization_12m"] = np.count_nonzero(pop.last_victimized > m.day - 365) / n
         v["incidents"] = self.day_counts["incidents"]
         v["incidents_per_100k_12m"] = self.incidents_12m.annual() * per_100k

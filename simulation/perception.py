@@ -165,5 +165,14 @@ def _clip01(state):
 
 def survey(state: np.ndarray, threshold: float, sample_size: int, rng) -> float:
     """Share feeling safe in a simple random sample (with replacement) of residents."""
-    sample = rng.integers(0, len(state), sample_size)
-    return np.count_nonzero(state[sample] > threshold) / sample_size
+    return survey_share(state, threshold, survey_sample(len(state), sample_size, rng))
+
+
+def survey_sample(n: int, sample_size: int, rng) -> np.ndarray:
+    """Residents drawn for a survey: a simple random sample with replacement."""
+    return rng.integers(0, n, sample_size)
+
+
+def survey_share(state: np.ndarray, threshold: float, sample: np.ndarray) -> float:
+    """Share of the ``sample`` feeling safe."""
+    return np.count_nonzero(state[sample] > threshold) / len(sample)

@@ -50,16 +50,21 @@ def offence_rate(city, params, people, offenders, residents, night: bool,
     converts the saturation, set in agents at the default scale, so that rates per
     resident do not depend on the scale."""
     suitability = people if suitability is None else suitability
-    layer = city.layer
     return _offence_rate(
         np.asarray(people, dtype=np.float64), np.asarray(offenders, dtype=np.float64),
         np.asarray(residents), np.asarray(suitability, dtype=np.float64),
-        layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
-        layer("attractiveness"), layer("lighting"), night,
-        params.guardianship_effect * 1.0, params.police_deterrence_effect * 1.0,
-        params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
-        params.attractiveness_risk_effect * 1.0, params.lighting_night_risk_reduction * 1.0,
-        params.target_saturation / scale_factor, params.offences_per_offender_phase * 1.0)
+        *_rate_terms(city, params, night, scale_factor))
+
+
+def _rate_terms(city, params, night: bool, scale_factor: float) -> tuple:
+    """The barrio layers and parameters of the offence rate, as ``_offence_rate`` takes them."""
+    layer = city.layer
+    return (layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
+            layer("attractiveness"), layer("lighting"), night,
+            params.guardianship_effect * 1.0, params.police_deterrence_effect * 1.0,
+            params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
+            params.attractiveness_risk_effect * 1.0, params.lighting_night_risk_reduction * 1.0,
+            params.target_saturation / scale_factor, params.offences_per_offender_phase * 1.0)
 
 
 @njit(cache=True)
@@ -93,12 +98,15 @@ def target_weights(pop, params, present: np.ndarray, where: np.ndarray, cero_aco
     """Vulnerability of the residents ``present`` at barrios ``where``: women's extra risk
     in public space (reduced where Cero Acoso runs), migrants' extra risk (reduced for
     those reached by inclusion services)."""
-    women_extra = params.women_public_vulnerability - 1.0
-    migrant_extra = params.migrant_vulnerability - 1.0
-    return _target_weights(present, where, pop.vulnerability, pop.female, pop.migrant,
-                           pop.included, cero_acoso, women_extra * 1.0,
-                           params.cero_acoso_vulnerability_reduction * 1.0, migrant_extra * 1.0,
-                           params.migrant_inclusion_vulnerability_reduction * 1.0)
+    return _target_weights(present, where, *_weight_terms(pop, params, cero_acoso))
+
+
+def _weight_terms(pop, params, cero_acoso: np.ndarray) -> tuple:
+    """The resident attributes and parameters of the target weights, as ``_target_weights``
+    takes them after ``present`` and ``where``."""
+    return (pop.vulnerability, pop.female, pop.migrant, pop.included, cero_acoso,
+            params.women_public_vulnerability - 1.0, params.cero_acoso_vulnerability_reduction * 1.0,
+            params.migrant_vulnerability - 1.0, params.migrant_inclusion_vulnerability_reduction * 1.0)
 
 
 @njit(cache=True)
@@ -120,13 +128,10 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
     pop, city, params, rng = model.population, model.city, model.params, model.rng
     n_b = city.n
     # Only residents where an offender is present can be victims: work on them alone.
-    people, n_off, present = _presence(loc, offenders, n_b)
-    where = loc[present]
-    w = target_weights(pop, params, present, where, model.treated("cero_acoso"),
-                       model.treated("migrant_inclusion"))
-    total_w = np.bincount(where, weights=w, minlength=n_b)
-    rate = offence_rate(city, params, people, n_off, pop.residents_per_barrio, night,
-                        model.scale_factor, suitability=total_w)
+    n_off, present, where, w, total_w, rate = _exposure(
+        loc, offenders, n_b, pop.residents_per_barrio,
+        _weight_terms(pop, params, model.treated("cero_acoso")),
+        _rate_terms(city, params, night, model.scale_factor))
     # Offences fall on those present in proportion to their vulnerability.
     victims, incidents = _hits(present, where, w, rate, total_w, rng.random(len(present)), n_b)
 
@@ -138,6 +143,23 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
         severe_events = int(rng.binomial(incidents[hit_b].astype(np.int64), severe_p[hit_b]).sum())
     arrested = _arrests(model, offenders, loc, incidents, n_off)
     return PhaseOutcome(victims, incidents, severe_expected, severe_events, arrested)
+
+
+@njit(cache=True)
+def _exposure(loc, offenders, n_b, residents, weight_terms, rate_terms):
+    """Who is exposed and how much: offenders per barrio, the residents present where an
+    offender is, their target weights, each barrio's summed weight and offence rate
+    (``target_weights`` and ``offence_rate`` in one compiled call)."""
+    people, n_off, present = _presence(loc, offenders, n_b)
+    where = np.empty(len(present), dtype=np.int64)
+    for j in range(len(present)):
+        where[j] = loc[present[j]]
+    w = _target_weights(present, where, *weight_terms)
+    total_w = np.zeros(n_b)
+    for j in range(len(present)):
+        total_w[where[j]] += w[j]
+    rate = _offence_rate(people, n_off, residents, total_w, *rate_terms)
+    return n_off, present, where, w, total_w, rate
 
 
 @njit(cache=True)

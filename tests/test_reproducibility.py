@@ -11,6 +11,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from conftest import SCENARIOS, shipped, timeseries
+from experiments.execution import replication_seed
 from experiments.runner import replication_seeds, run_once, run_replications
 from experiments.scenario_files import LoadedScenario
 from simulation import BarriosModel
@@ -94,3 +95,30 @@ def test_run_once_tables_have_dates_and_steps(quito):
     np.testing.assert_array_equal(ts["step"], np.arange(quito.n_days + 1))
     assert ts["date"].iloc[0] == pd.Timestamp(quito.run.start)
     assert (ts["date"].diff().dropna() == pd.Timedelta(days=1)).all()
+
+
+def test_recording_fewer_days_keeps_those_days_and_the_run_unchanged(quito):
+    """Batch runs record only the days they keep; the simulation is the same run."""
+    daily = run_once(quito, np.random.SeedSequence(9))
+    days = {7, 30, 31, 60}
+    sparse = run_once(quito, np.random.SeedSequence(9), record_days=days)
+    last = int(daily.timeseries["step"].iloc[-1])
+    assert sparse.timeseries["step"].tolist() == sorted(days | {0, last})
+    kept = daily.timeseries[daily.timeseries["step"].isin(sparse.timeseries["step"])]
+    assert_frame_equal(sparse.timeseries, kept.reset_index(drop=True))
+    assert_frame_equal(sparse.barrios, daily.barrios)
+
+
+def test_execute_run_records_only_what_its_spec_keeps(quito):
+    from experiments.execution import RunSpec, days_to_record, execute_run
+
+    spec = RunSpec(point=0, replication=0, seed=3, scenario=quito,
+                   scalars=("safe_public_end", "safe_public@2023-02-15"),
+                   timeseries=("safe_public",), timeseries_every_days=30)
+    assert days_to_record(spec, quito) == {0, 30, 60, 90, 45}
+    row, series = execute_run(spec)
+    daily = run_once(quito, replication_seed(3, 0)).timeseries.set_index("date")
+    assert row["safe_public@2023-02-15"] == daily.loc["2023-02-15", "safe_public"]
+    assert row["safe_public_end"] == daily["safe_public"].iloc[-1]
+    assert series["step"].tolist() == [s for s in daily["step"] if s % 30 == 0] + (
+        [] if daily["step"].iloc[-1] % 30 == 0 else [daily["step"].iloc[-1]])
