@@ -25,8 +25,8 @@ def detained(pop, day: int) -> np.ndarray:
 
 def day_locations(pop, params, weekday: int, detained_now: np.ndarray, rng) -> np.ndarray:
     p_go = params.day_activity_probability * (params.weekend_activity_factor if weekday >= 5 else 1.0)
-    return _place(rng.random(pop.n, dtype=np.float32), np.float32(p_go), pop.activity, pop.home,
-                  detained_now)
+    return _go_to_activity(rng.random(pop.n, dtype=np.float32), np.float32(p_go), pop.activity,
+                           pop.home, detained_now)
 
 
 def night_locations(pop, params, detained_now: np.ndarray, rng) -> np.ndarray:
@@ -39,14 +39,14 @@ def night_locations(pop, params, detained_now: np.ndarray, rng) -> np.ndarray:
     return loc
 
 
+# The two placements are compiled (numba): they run every day over every resident. The
+# probabilities are float32 as in numpy's comparison of float32 draws with them.
 @njit(cache=True)
-def _place(u, p, there, otherwise, nowhere):
-    """``there[i]`` where ``u[i] < p``, else ``otherwise[i]``; ``NOWHERE`` for ``nowhere``.
-    Compiled: it runs twice a day on every resident."""
+def _go_to_activity(u, p_go, activity, home, detained_now):
     loc = np.empty(len(u), dtype=np.int64)
     for i in range(len(u)):
-        loc[i] = there[i] if u[i] < p else otherwise[i]
-    for i in nowhere:
+        loc[i] = activity[i] if u[i] < p_go else home[i]
+    for i in detained_now:
         loc[i] = NOWHERE
     return loc
 
