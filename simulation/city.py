@@ -62,7 +62,7 @@ class City:
     def neighbour_sum(self, flat: np.ndarray) -> np.ndarray:
         """Sum over each barrio's Moore neighbours (cells outside the grid or not barrios
         count as nothing)."""
-        # A sparse matrix product: a few microseconds, and it runs every simulated day.
+        # A sparse product over the adjacency the daily attractiveness kernel also walks.
         return self._adjacency @ flat
 
     @property

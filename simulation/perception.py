@@ -79,7 +79,8 @@ def relax(pop, params, target_public, target_neighbourhood):
 
 # The per-resident updates below are compiled (numba): they run every day on every
 # resident, and as whole-array numpy calls their cost is call overhead, not arithmetic.
-# Each keeps numpy's float32 arithmetic, so results do not depend on which runs.
+# Each keeps numpy's float32 arithmetic and order, so it gives the values of the numpy
+# expression it replaced (tests/test_kernels.py).
 @njit(cache=True)
 def _relax(state, target, rate):
     for i in range(len(state)):
@@ -143,8 +144,8 @@ def conversations(pop, params, rng):
 
 @njit(cache=True)
 def _talk(state, talkers, partner, fear, reassure):
-    # Everybody talks about how they felt this morning: gaps first, then the moves
-    # (a resident drawn twice today has both conversations).
+    # Talks are about views as they stood before today's talks: all gaps first, then the
+    # moves (a resident drawn twice today has both conversations).
     gap = np.empty(len(talkers), dtype=state.dtype)
     for j in range(len(talkers)):
         gap[j] = state[partner[j]] - state[talkers[j]]

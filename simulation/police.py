@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import numpy as np
-from numba import njit
 from mesa.discrete_space import CellAgent, FixedAgent
+from numba import njit
 
 
 class UPCPost(FixedAgent):
