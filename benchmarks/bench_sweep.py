@@ -110,8 +110,8 @@ def memory() -> dict:
 def sensitivity() -> dict:
     """Wall time per run with two workers on the sensitivity analysis' scales, and what
     the default designs take at that rate: Morris 6 x 79 points x 2 replications on the
-    quarter city, Sobol N x (8 + 2) points x 1 replication on the eighth city at the
-    default N = 512 and at N = 1024."""
+    quarter city, Sobol N x (8 + 2) points x 1 replication on the eighth city at N = 512
+    and at the default N = 1024."""
     startup = measure("tiny", 1, 1, 2)["wall_s"]  # cluster start-up, paid once per analysis
     quarter = measure("quarter", 40, 1, 2)
     eighth = measure("eighth", 40, 1, 2)

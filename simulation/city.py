@@ -63,21 +63,7 @@ class City:
         """Sum over each barrio's Moore neighbours (cells outside the grid or not barrios
         count as nothing)."""
         # A sparse product over the adjacency the daily attractiveness kernel also walks.
-        return self._adjacency @ flat
-
-    @property
-    def adjacency(self):
-        """Moore adjacency between barrios as a sparse (CSR) matrix."""
-        return self._adjacency
-
-    @property
-    def neighbour_count(self) -> np.ndarray:
-        """Number of existing neighbour barrios of each cell (at least 1)."""
-        return self._neighbour_count
-
-    def neighbour_mean(self, flat: np.ndarray) -> np.ndarray:
-        """Mean over each barrio's existing Moore neighbours (3 in a corner, 5 on an edge)."""
-        return self.neighbour_sum(flat) / self._neighbour_count
+        return self.adjacency @ flat
 
     def distances_from(self, b: int) -> np.ndarray:
         """Chebyshev (Moore) distance from barrio ``b`` to every barrio."""
@@ -92,8 +78,10 @@ class City:
 
     def finish(self):
         """Freeze the barrio mask; precompute nearest-valid look-up and neighbour counts."""
-        self._adjacency = moore_adjacency(self.width, self.height, self.valid)
-        self._neighbour_count = np.maximum(self.neighbour_sum(np.ones(self.n)), 1.0)
+        # adjacency: Moore neighbours as a CSR matrix; neighbour_count: existing neighbour
+        # barrios of each cell (3 in a corner, 5 on an edge; at least 1)
+        self.adjacency = moore_adjacency(self.width, self.height, self.valid)
+        self.neighbour_count = np.maximum(self.neighbour_sum(np.ones(self.n)), 1.0)
         mask = self.as_grid(~self.valid)
         _, (ix, iy) = ndimage.distance_transform_edt(mask, return_indices=True)
         self._nearest_valid = (ix * self.height + iy).reshape(-1)
