@@ -26,14 +26,11 @@ SCENARIO = ROOT / "scenarios" / "quito_2023_2025.toml"
 
 def measure(inhabitants_per_agent: float, seed: int) -> dict:
     """Run the Quito scenario once in this process and time its parts."""
-    from experiments.runner import with_run_options
-    from experiments.scenario_files import load_scenario
+    import barrios
     from simulation import BarriosModel
     from simulation.police import Police
 
-    loaded = load_scenario(SCENARIO)
-    city = loaded.scenario.city.model_copy(update={"inhabitants_per_agent": inhabitants_per_agent})
-    scenario = with_run_options(loaded.scenario.model_copy(update={"city": city}), seed=seed)
+    scenario = barrios.scenario(SCENARIO, scale=inhabitants_per_agent, seed=seed).scenario
 
     timers = {"committees": 0.0, "police": 0.0}
 

@@ -45,15 +45,17 @@ samples = {points}
     return path
 
 
-DEFAULT_SCALE = "years = 3\n"                       # a default-scale Quito run
-QUARTER = "years = 3\n[city]\nwidth = 10\nheight = 30\npopulation = 700000\n"   # Morris's city
-EIGHTH = "years = 3\n[city]\nwidth = 10\nheight = 15\npopulation = 350000\n"    # Sobol's city
+DEFAULT_SCALE = "[run]\nyears = 3\n"                       # a default-scale Quito run
+QUARTER = "[run]\nyears = 3\n[city]\nwidth = 10\nheight = 30\npopulation = 700000\n"   # Morris's city
+EIGHTH = "[run]\nyears = 3\n[city]\nwidth = 10\nheight = 15\npopulation = 350000\n"    # Sobol's city
 SCALES = {"default": DEFAULT_SCALE, "quarter": QUARTER, "eighth": EIGHTH}
-TINY = "years = 0.1\ninhabitants_per_agent = 500\n[city]\nwidth = 6\nheight = 12\npopulation = 200000\n"
+TINY = ("[run]\nyears = 0.1\n[city]\ninhabitants_per_agent = 500\nwidth = 6\nheight = 12\n"
+        "population = 200000\n")
 
 
 def child(kind: str, points: int, replications: int, workers: int) -> dict:
     """One sweep in this process; returns wall time, in-worker time and driver peak RSS."""
+    from experiments.execution import Execution
     from experiments.store import load_results
     from experiments.sweep import sweep
 
@@ -61,7 +63,7 @@ def child(kind: str, points: int, replications: int, workers: int) -> dict:
         tmp = Path(tmp)
         exp = experiment_file(tmp, points, replications, SCALES.get(kind, TINY))
         start = time.perf_counter()
-        result = sweep(exp, tmp / "out", workers=workers, progress=False)
+        result = sweep(exp, tmp / "out", execution=Execution(workers=workers, progress=False))
         wall = time.perf_counter() - start
         runs = load_results(tmp / "out")
     return {"runs": len(runs), "workers": workers, "wall_s": round(wall, 2),

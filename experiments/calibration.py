@@ -1,15 +1,18 @@
 """Calibration: ABC-SMC (pyabc) of the parameters no study pins down, against the
 Tándem survey figures and Quito's homicide rate.
 
-A calibration file (TOML, e.g. ``experiments/calibrate_quito.toml``) names a scenario
-(one Quito run gives both survey waves: its start is the pre-plan state), the fitted
-parameters (priors: each parameter's plausible range from ``barrios params`` unless
-``low``/``high`` are given), the observed targets, the survey sample sizes, and the ABC
+A calibration file (TOML, e.g. ``experiments/calibrate_quito.toml``) is a study file
+(``experiments.study.StudyFile``: the base scenario, its changes, a seed; one Quito run
+gives both survey waves: its start is the pre-plan state) with the fitted parameters'
+``[priors]`` (each parameter's plausible range from ``barrios params`` unless
+``low``/``high`` are given), the observed ``[targets]`` (the ``[observed]`` keys the
+outcome registry holds outcomes against), the observed survey's sample size, and the ABC
 settings: population size, generations, a simulation budget and a wall-time limit.
 
 Distance. The observed shares come from a survey of ``survey.observed_sample_size``
 people (not in the seeds: a documented setting); the simulated ones from the model's own
-simulated survey of ``run.survey_sample_size`` residents (outcomes ``survey_safe_*``).
+simulated survey of ``run.survey_sample_size`` residents (the outcomes the registry names
+as each target's ``survey``).
 Each squared difference is divided by the sum of both sampling variances,
 ``p(1-p)/n_observed + p(1-p)/n_simulated`` at the observed share ``p``, so a point of
 difference counts as much as the surveys can tell apart; severe violence is divided by
@@ -22,67 +25,64 @@ last finished generation. The simulation budget counts all invocations; the wall
 limit counts each invocation and is checked after each generation. pyabc's parallel
 samplers draw each job's random numbers from fresh entropy, so two calibrations agree in
 distribution, not bit for bit; the calibration's ``seed`` fixes the model's seed stream
-family, the posterior predictive draws and their runs.
+family, the posterior predictive draws and their runs. A calibration in which every
+simulation fails stops with ``AllRunsFailed`` instead of reporting prior draws.
+
+This module is the schema, the design (ABC-SMC) and the analysis (posterior table and
+summary); ``experiments.calibration_report`` writes the figures, tables and scenario.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 import math
-import os
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from experiments.experiment_files import _one_line, _short, apply_values
-from experiments.scenario_files import LoadedScenario, ScenarioError, load_scenario
-from experiments.store import ExperimentChanged
+from experiments.execution import Execution, dask_client, execute_design
+from experiments.files import BadInput
+from experiments.runs import Run, changed, simulate
+from experiments.store import claim, fingerprint
+from experiments.study import AllRunsFailed, LoadedStudy, StudyFile, load_study, scenario_definition
+from simulation.outcomes import OUTCOMES
 from simulation.parameters import PARAMETERS
+from simulation.schema import StrictModel
 
-SURVEY_TARGETS = {  # observed name -> simulated survey outcome
-    "safe_public_start": "survey_safe_public_start",
-    "safe_public_end": "survey_safe_public_end",
-    "safe_neighbourhood_start": "survey_safe_neighbourhood_start",
-    "safe_neighbourhood_end": "survey_safe_neighbourhood_end",
-}
-OTHER_TARGETS = {"severe_violence_per_100k": "severe_violence_per_100k_end"}
-TARGETS = {**SURVEY_TARGETS, **OTHER_TARGETS}
+TARGETS = {o.observed: o.survey or o.name for o in OUTCOMES.values() if o.observed}
+"""Observed key -> the simulated outcome held against it (the simulated survey's, where
+the observation is a survey share)."""
+SURVEY_TARGETS = {k: v for k, v in TARGETS.items() if OUTCOMES[v].series.startswith("survey_")}
 PREDICTED = ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
              "safe_neighbourhood_end", "survey_safe_public_start", "survey_safe_public_end",
              "survey_safe_neighbourhood_start", "survey_safe_neighbourhood_end",
              "severe_violence_per_100k_end", "victimization_12m_end")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Prior(_Strict):
+class Prior(StrictModel):
     low: float | None = None
     high: float | None = None
     distribution: Literal["uniform", "loguniform"] = "uniform"
 
 
-class Target(_Strict):
+class Target(StrictModel):
     observed: float
     sd: float | None = Field(None, gt=0)  # required for non-survey targets
 
 
-class Survey(_Strict):
+class Survey(StrictModel):
     observed_sample_size: int = Field(1200, ge=10, le=10_000_000)
-    simulated_sample_size: int | None = Field(None, ge=10, le=1_000_000)
 
 
-class ABC(_Strict):
+class ABC(StrictModel):
     population_size: int = Field(100, ge=2, le=100_000)
     max_generations: int = Field(10, ge=1, le=1000)
     max_simulations: int = Field(3000, ge=1)
@@ -97,22 +97,15 @@ class ABC(_Strict):
     transition: Literal["local", "global"] = "local"
 
 
-class Predictive(_Strict):
+class Predictive(StrictModel):
     draws: int = Field(40, ge=2, le=10_000)
     every_days: int = Field(15, ge=1, le=3650)
 
 
-class CalibrationFile(_Strict):
-    name: str = "calibration"
-    description: str = ""
-    scenario: str
-    seed: int = Field(0, ge=0)
-    years: float | None = Field(None, gt=0, le=30)
-    inhabitants_per_agent: float | None = Field(None, ge=1, le=100_000)
-    city: dict[str, int | float] = Field(default_factory=dict)
+class CalibrationFile(StudyFile):
     survey: Survey = Survey()
     targets: dict[str, Target]
-    parameters: dict[str, Prior]
+    priors: dict[str, Prior]
     abc: ABC = ABC()
     predictive: Predictive = Predictive()
     results: str | None = None           # folder for the committed figures and tables
@@ -121,28 +114,47 @@ class CalibrationFile(_Strict):
 
 @dataclass(frozen=True, eq=False)
 class LoadedCalibration:
-    config: CalibrationFile
-    path: Path
-    base: LoadedScenario
-    scenario: object                      # the scenario every simulation starts from
+    study: LoadedStudy[CalibrationFile]
     priors: dict[str, tuple[float, float, str]]
 
     @property
-    def fingerprint(self) -> str:
-        doc = {"calibration": self.config.model_dump(mode="json", exclude={"abc", "predictive",
-                                                                           "results", "write_scenario"}),
-               "scenario": self._scenario_doc(),
-               # histories sampled log-uniform priors in natural units before this
-               "log_scaled_sampling": True}
-        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    def config(self) -> CalibrationFile:
+        return self.study.spec
 
-    def _scenario_doc(self) -> dict:
-        """The scenario without the fitted parameters' values (each particle sets them), so
-        writing the calibrated values into a scenario the base extends changes nothing."""
-        doc = self.scenario.model_dump(mode="json")
-        doc["parameters"] = {k: v for k, v in (doc.get("parameters") or {}).items()
-                             if k not in self.priors}
-        return doc
+    @property
+    def path(self) -> Path:
+        return self.study.path
+
+    @property
+    def name(self) -> str:
+        return self.study.name
+
+    @property
+    def base(self):
+        return self.study.base
+
+    @property
+    def scenario(self):
+        """The scenario every simulation starts from."""
+        return self.study.base.scenario
+
+    def definition(self) -> dict:
+        """What the stored history depends on (not the ABC, predictive or output settings):
+        the scenario without the fitted parameters' values (each particle sets them, so
+        writing the calibrated values into a scenario the base extends changes nothing)."""
+        scenario = scenario_definition(self.study.base)
+        params = scenario["scenario"]["parameters"]
+        scenario["scenario"]["parameters"] = {k: v for k, v in params.items() if k not in self.priors}
+        cfg = self.config
+        return {**scenario, "seed": cfg.seed, "survey": cfg.survey.model_dump(),
+                "targets": {k: v.model_dump() for k, v in cfg.targets.items()},
+                "priors": {k: list(v) for k, v in self.priors.items()},
+                # histories sampled log-uniform priors in natural units before this
+                "log_scaled_sampling": True}
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.definition())
 
     @property
     def n_observed(self) -> int:
@@ -154,67 +166,46 @@ class LoadedCalibration:
 
 
 def load_calibration(path: Path | str) -> LoadedCalibration:
-    """Read and check a calibration file; every problem is a one-line ScenarioError."""
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise ScenarioError(path, None, "expected an existing calibration file, found nothing")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, None, f"expected valid TOML, found {exc}") from None
-    try:
-        config = CalibrationFile.model_validate(doc)
-    except ValidationError as exc:
-        raise _one_line(path, exc.errors()[0]) from None
-    base = load_scenario(path.parent / config.scenario)
-    updates = {f"city.{k}": (f"city.{k}", v) for k, v in config.city.items()}
-    if config.inhabitants_per_agent is not None:
-        updates["inhabitants_per_agent"] = ("city.inhabitants_per_agent", config.inhabitants_per_agent)
-    if config.years is not None:
-        updates["years"] = ("run.years", config.years)
-    if config.survey.simulated_sample_size is not None:
-        updates["survey.simulated_sample_size"] = ("run.survey_sample_size",
-                                                   config.survey.simulated_sample_size)
-    scenario = base.scenario
-    for file_key, (target, value) in updates.items():
-        try:
-            scenario = apply_values(scenario, {target: value})
-        except (ValueError, KeyError) as exc:
-            raise ScenarioError(path, file_key, f"expected a valid value, found {value!r} "
-                                f"({_short(exc)})") from None
+    """Read and check a calibration file; every problem is a one-line BadInput."""
+    study = load_study(path, CalibrationFile, "calibration file")
+    config, path = study.spec, study.path
+    _check_targets(config, path)
+    if not config.priors:
+        raise BadInput(path, "priors", "expected at least one parameter to fit, found none")
+    priors = {name: _prior_range(name, prior, path) for name, prior in config.priors.items()}
+    return LoadedCalibration(study, priors)
+
+
+def _check_targets(config: CalibrationFile, path: Path):
     if not config.targets:
-        raise ScenarioError(path, "targets", "expected at least one target, found none")
+        raise BadInput(path, "targets", "expected at least one target, found none")
     for name, target in config.targets.items():
         if name not in TARGETS:
-            raise ScenarioError(path, f"targets.{name}",
-                                f"expected one of {', '.join(TARGETS)}, found {name!r}")
+            raise BadInput(path, f"targets.{name}", f"expected one of {', '.join(TARGETS)}, "
+                           f"found {name!r}")
         if name in SURVEY_TARGETS and not 0 < target.observed < 1:
-            raise ScenarioError(path, f"targets.{name}.observed",
-                                f"expected a share in (0, 1), found {target.observed!r}")
+            raise BadInput(path, f"targets.{name}.observed",
+                           f"expected a share in (0, 1), found {target.observed!r}")
         if name not in SURVEY_TARGETS and target.sd is None:
-            raise ScenarioError(path, f"targets.{name}.sd",
-                                "expected a standard deviation (how close is close enough), "
-                                "found nothing")
-    if not config.parameters:
-        raise ScenarioError(path, "parameters", "expected at least one parameter to fit, found none")
-    priors = {}
-    for name, prior in config.parameters.items():
-        key = f"parameters.{name}"
-        if name not in PARAMETERS:
-            raise ScenarioError(path, key, f"expected a parameter listed by `barrios params`, "
-                                f"found {name!r}")
-        p = PARAMETERS[name]
-        low = p.plausible[0] if prior.low is None else prior.low
-        high = p.plausible[1] if prior.high is None else prior.high
-        if not low < high:
-            raise ScenarioError(path, key, f"expected low < high, found low={low:g}, high={high:g}")
-        if not p.bounds[0] <= low and high <= p.bounds[1]:
-            raise ScenarioError(path, key, f"expected a range within [{p.bounds[0]:g}, "
-                                f"{p.bounds[1]:g}], found [{low:g}, {high:g}]")
-        if prior.distribution == "loguniform" and low <= 0:
-            raise ScenarioError(path, f"{key}.low", f"expected low > 0 for loguniform, found {low:g}")
-        priors[name] = (float(low), float(high), prior.distribution)
-    return LoadedCalibration(config, path, base, scenario, priors)
+            raise BadInput(path, f"targets.{name}.sd", "expected a standard deviation (how "
+                           "close is close enough), found nothing")
+
+
+def _prior_range(name: str, prior: Prior, path: Path) -> tuple[float, float, str]:
+    key = f"priors.{name}"
+    if name not in PARAMETERS:
+        raise BadInput(path, key, f"expected a parameter listed by `barrios params`, found {name!r}")
+    p = PARAMETERS[name]
+    low = p.plausible[0] if prior.low is None else prior.low
+    high = p.plausible[1] if prior.high is None else prior.high
+    if not low < high:
+        raise BadInput(path, key, f"expected low < high, found low={low:g}, high={high:g}")
+    if not (p.bounds[0] <= low and high <= p.bounds[1]):
+        raise BadInput(path, key, f"expected a range within the parameter's bounds "
+                       f"[{p.bounds[0]:g}, {p.bounds[1]:g}], found [{low:g}, {high:g}]")
+    if prior.distribution == "loguniform" and low <= 0:
+        raise BadInput(path, f"{key}.low", f"expected low > 0 for loguniform, found {low:g}")
+    return float(low), float(high), prior.distribution
 
 
 # --- the pieces pyabc calls (picklable: they travel to Dask workers) ------------------
@@ -227,18 +218,19 @@ class Simulator:
         self.log_scaled = log_scaled  # parameters pyabc samples as log10 values
 
     def __call__(self, pars) -> dict:
-        from experiments.runner import run_once
-        from experiments.summary import run_outcomes
-
-        values = {f"parameters.{k}": natural(k, float(v), self.log_scaled) for k, v in pars.items()}
         stream = np.random.SeedSequence([self.seed, int(np.random.randint(0, 2**31 - 1))])
         try:
-            scenario = apply_values(self.scenario, values)
-            ts = run_once(scenario, stream, self.city_table, record_days=()).timeseries  # start, end
-            outcomes = run_outcomes(ts)
-            return {name: float(outcomes[name]) for name in PREDICTED}
+            return self.outcomes(pars, stream)
         except Exception:  # noqa: BLE001 - a failed simulation is rejected, ABC goes on
             return {name: float("nan") for name in PREDICTED}
+
+    def outcomes(self, pars, stream) -> dict:
+        """The predicted outcomes of one simulation (raises what the run raises)."""
+        values = {f"parameters.{k}": natural(k, float(v), self.log_scaled) for k, v in pars.items()}
+        scenario = changed(self.scenario, values, self.city_table)
+        result = simulate(scenario, seed=stream, replication=None, city_table=self.city_table,
+                          record_days=())
+        return {name: float(result.outcomes[name]) for name in PREDICTED}
 
 
 class SurveyDistance:
@@ -306,100 +298,132 @@ def _transition(kind: str):
 
 @dataclass
 class CalibrationResult:
+    loaded: LoadedCalibration
     folder: Path
-    results: Path
     generations: int
     simulations: int
     epsilon: float
     seconds: float
     posterior: pd.DataFrame   # particles of the last generation with a "weight" column
-    table: pd.DataFrame
+    table: pd.DataFrame       # prior, posterior median and 90% interval per parameter
     summary: dict
+    predictive: tuple[pd.DataFrame, pd.DataFrame] | None = None  # draws' rows and series
+
+    @property
+    def results(self) -> Path:
+        """Where the report goes: the file's ``results`` folder, or OUT/results."""
+        cfg = self.loaded.config
+        return (self.loaded.path.parent / cfg.results).resolve() if cfg.results else self.folder / "results"
 
 
 def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = None, *,
-              scheduler: str | None = None, workers: int | None = None,
-              progress: bool = True, predictive: bool = True,
+              execution: Execution = Execution(), predictive: bool = True,
               outputs_only: bool = False) -> CalibrationResult:
-    """Run (or continue) the calibration, then write the figures, tables and scenario."""
-    import pyabc
-    from distributed import Client, LocalCluster
-
+    """Run (or continue) the calibration in ``out`` and analyse its last generation
+    (``experiments.calibration_report`` writes the outputs)."""
     if not isinstance(loaded, LoadedCalibration):
         loaded = load_calibration(loaded)
+    folder = Path(out or Path("runs") / f"calibrate-{loaded.name}")
+    from experiments.study import manifest
+
+    lock = claim(folder, manifest("calibration", loaded.definition(), loaded.study.sources))
+    try:
+        return _calibrate(loaded, folder, execution, predictive, outputs_only)
+    finally:
+        lock.release()
+
+
+def _calibrate(loaded: LoadedCalibration, folder: Path, execution: Execution, predictive: bool,
+               outputs_only: bool) -> CalibrationResult:
+    import pyabc
+
     cfg = loaded.config
-    folder = Path(out or Path("runs") / f"calibrate-{cfg.name}")
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest_path = folder / "calibration.json"
-    manifest = {"name": cfg.name, "file": str(loaded.path), "fingerprint": loaded.fingerprint}
+    _quiet_pyabc(execution.progress)
+    started = time.perf_counter()
     db_file = folder / "history.db"
-    if manifest_path.exists():
-        stored = json.loads(manifest_path.read_text())
-        if stored.get("fingerprint") != loaded.fingerprint and db_file.exists():
-            raise ExperimentChanged(f"calibration {stored.get('name')!r} was stored with "
-                                    f"fingerprint {stored.get('fingerprint')}, this file gives "
-                                    f"{loaded.fingerprint}")
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    db = f"sqlite:///{db_file.resolve()}"
+    history = _existing_history(db_file)
+    done = 0 if history is None else history.max_t + 1
+    if outputs_only and history is None:
+        raise BadInput(loaded.path, None, f"expected a stored history with a finished "
+                       f"generation in {folder}, found none (run without --outputs-only)")
+    finished = history is not None and (
+        outputs_only or done >= cfg.abc.max_generations
+        or history.total_nr_simulations >= cfg.abc.max_simulations
+        or _last_epsilon(history) <= cfg.abc.min_epsilon)
+    simulator = Simulator(loaded.scenario, loaded.base.city_table, cfg.seed, log_scaled(loaded))
+    if history is None:
+        _preflight(loaded, simulator, folder)
+    if finished and not predictive:
+        client_context = contextlib.nullcontext(None)
+    else:
+        client_context = dask_client(execution.scheduler, execution.workers)
+    with client_context as client:
+        if not finished:
+            history = _sample(loaded, simulator, db, history, done, client)
+        history = pyabc.History(db, _id=history.id)
+        if history.max_t < 0:
+            raise RuntimeError("no generation finished; run the same command again to continue")
+        _check_simulated(history, folder)
+        runtime = _record_time(folder, time.perf_counter() - started, history.total_nr_simulations)
+        result = analyse(loaded, folder, history, runtime)
+        if predictive:
+            result.predictive = _predictive(loaded, result.posterior, folder, execution, client)
+    return result
+
+
+def _quiet_pyabc(progress: bool):
     logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
     for name in ("ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Acceptor",
                  "ABC.Adaptation", "ABC.Population", "ABC.History", "ABC.Transition"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
-    started = time.perf_counter()
-    db = f"sqlite:///{db_file.resolve()}"
-    history = _existing_history(db_file)
-    done = 0 if history is None else history.max_t + 1
-    if outputs_only and history is None:
-        raise ScenarioError(loaded.path, None, f"expected a stored history with a finished "
-                            f"generation in {folder}, found none (run without --outputs-only)")
-    finished = history is not None and (
-        outputs_only or done >= cfg.abc.max_generations
-        or history.total_nr_simulations >= cfg.abc.max_simulations
-        or _last_epsilon(history) <= cfg.abc.min_epsilon)
-    client = cluster = None
-    if not finished or predictive:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
-            client = Client(cluster)
+
+def _preflight(loaded: LoadedCalibration, simulator: Simulator, folder: Path):
+    """One simulation at the priors' centre before sampling: a calibration whose every
+    simulation fails (a prior the model cannot run) stops here with the error, instead
+    of accepting prior draws at an infinite epsilon."""
+    centre = {}
+    for name, (low, high, dist) in loaded.priors.items():
+        mid = math.sqrt(low * high) if dist == "loguniform" else (low + high) / 2
+        centre[name] = math.log10(mid) if name in simulator.log_scaled else mid
     try:
-        if not finished:
-            n_workers = max(len(client.scheduler_info(n_workers=-1)["workers"]), 1)
-            sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client,
-                                                           client_max_jobs=2 * n_workers,
-                                                           batch_size=1)
-            np.random.seed(cfg.seed + done)
-            abc = pyabc.ABCSMC(Simulator(loaded.scenario, loaded.base.city_table, cfg.seed,
-                                         log_scaled(loaded)),
-                               _prior(loaded), SurveyDistance(distance_weights(loaded)),
-                               population_size=cfg.abc.population_size, sampler=sampler,
-                               transitions=_transition(cfg.abc.transition),
-                               eps=pyabc.epsilon.QuantileEpsilon(alpha=cfg.abc.epsilon_quantile))
-            if history is not None:
-                abc.load(db, abc_id=history.id)
-            else:
-                abc.new(db, observed_stats(loaded))
-            history = abc.history
-            # The wall-time limit is checked after each generation (pyabc), so a run
-            # can exceed it by up to one generation.
-            abc.run(minimum_epsilon=cfg.abc.min_epsilon,
-                    max_nr_populations=cfg.abc.max_generations - done,
-                    max_total_nr_simulations=cfg.abc.max_simulations,
-                    max_walltime=dt.timedelta(minutes=cfg.abc.max_walltime_minutes))
-        history = pyabc.History(db, _id=history.id)
-        if history.max_t < 0:
-            raise RuntimeError("no generation finished; run the same command again to continue")
-        seconds = time.perf_counter() - started
-        runtime = _record_time(folder, seconds, history.total_nr_simulations)
-        result = _write_outputs(loaded, folder, history, client if predictive else None, runtime)
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    return result
+        simulator.outcomes(centre, np.random.SeedSequence([loaded.config.seed, 0]))
+    except Exception as exc:  # noqa: BLE001 - reported as the study's failure
+        raise AllRunsFailed(folder, f"{type(exc).__name__}: {exc} (at the priors' centre)") from None
+
+
+def _sample(loaded: LoadedCalibration, simulator: Simulator, db: str, history, done: int, client):
+    import pyabc
+
+    cfg = loaded.config
+    n_workers = max(len(client.scheduler_info(n_workers=-1)["workers"]), 1)
+    sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client,
+                                                   client_max_jobs=2 * n_workers, batch_size=1)
+    np.random.seed(cfg.seed + done)
+    abc = pyabc.ABCSMC(simulator, _prior(loaded), SurveyDistance(distance_weights(loaded)),
+                       population_size=cfg.abc.population_size, sampler=sampler,
+                       transitions=_transition(cfg.abc.transition),
+                       eps=pyabc.epsilon.QuantileEpsilon(alpha=cfg.abc.epsilon_quantile))
+    if history is not None:
+        abc.load(db, abc_id=history.id)
+    else:
+        abc.new(db, observed_stats(loaded))
+    # The wall-time limit is checked after each generation (pyabc), so a run can exceed
+    # it by up to one generation.
+    abc.run(minimum_epsilon=cfg.abc.min_epsilon,
+            max_nr_populations=cfg.abc.max_generations - done,
+            max_total_nr_simulations=cfg.abc.max_simulations,
+            max_walltime=dt.timedelta(minutes=cfg.abc.max_walltime_minutes))
+    return abc.history
+
+
+def _check_simulated(history, folder: Path):
+    """A last generation whose every particle failed (infinite distance) is no posterior."""
+    distances = history.get_weighted_distances(t=history.max_t)["distance"].to_numpy(float)
+    if not np.isfinite(distances).any():
+        raise AllRunsFailed(folder, "every simulation of the last generation failed (infinite "
+                            "distance); see the workers' logs")
 
 
 def _existing_history(db_file: Path):
@@ -472,10 +496,9 @@ def posterior_table(loaded: LoadedCalibration, posterior: pd.DataFrame) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, runtime) -> CalibrationResult:
+def analyse(loaded: LoadedCalibration, folder: Path, history, runtime: dict) -> CalibrationResult:
+    """The last generation as a weighted posterior, its table and a summary."""
     cfg = loaded.config
-    results = (loaded.path.parent / cfg.results).resolve() if cfg.results else folder / "results"
-    results.mkdir(parents=True, exist_ok=True)
     frame, w = history.get_distribution(m=0, t=history.max_t)
     posterior = frame.reset_index(drop=True).copy()
     for name in log_scaled(loaded):
@@ -486,16 +509,15 @@ def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, run
     pops = pops[pops["t"] >= 0]
     epsilon = float(pops["epsilon"].iloc[-1])
     table = posterior_table(loaded, posterior)
-    table.to_csv(results / "parameters.csv", index=False, float_format="%.6g")
+    city = loaded.scenario.city
     summary = {
-        "calibration_file": _rel(loaded.path), "name": cfg.name, "seed": cfg.seed,
+        "calibration_file": _rel(loaded.path), "name": loaded.name, "seed": cfg.seed,
         "scenario": loaded.scenario.name, "population_size": cfg.abc.population_size,
         "generations": int(history.max_t + 1), "final_epsilon": epsilon,
         "simulations": int(history.total_nr_simulations),
         "wall_time_s": runtime["seconds_total"], "date": dt.date.today().isoformat(),
-        "city": {"width": loaded.scenario.city.width, "height": loaded.scenario.city.height,
-                 "population": loaded.scenario.city.population,
-                 "inhabitants_per_agent": loaded.scenario.city.inhabitants_per_agent},
+        "city": {"width": city.width, "height": city.height, "population": city.population,
+                 "inhabitants_per_agent": city.inhabitants_per_agent},
         "survey_sample_size": {"observed": loaded.n_observed, "simulated": loaded.n_simulated},
         "targets": {n: t.model_dump(exclude_none=True) for n, t in cfg.targets.items()},
         "epsilons": [float(e) for e in pops["epsilon"]],
@@ -507,18 +529,7 @@ def _write_outputs(loaded: LoadedCalibration, folder: Path, history, client, run
         "converged": bool(epsilon <= len(cfg.targets)),
         "posterior_median": {r.parameter: float(r.posterior_median) for r in table.itertuples()},
     }
-    _plot_marginals(loaded, posterior, results / "posterior_marginals.png")
-    _plot_pairs(loaded, posterior, results / "posterior_pairs.png")
-    if client is not None:
-        draws = _predictive(loaded, posterior, client)
-        summary["predictive"] = _predictive_summary(loaded, draws)
-        _plot_predictive(loaded, draws, results / "posterior_predictive.png")
-    (results / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
-    (results / "parameters.md").write_text(_markdown(loaded, table, summary), encoding="utf-8")
-    if cfg.write_scenario:
-        write_calibrated_scenario(loaded, table, summary,
-                                  (loaded.path.parent / cfg.write_scenario).resolve(), results)
-    return CalibrationResult(folder, results, summary["generations"], summary["simulations"],
+    return CalibrationResult(loaded, folder, summary["generations"], summary["simulations"],
                              epsilon, runtime["seconds_total"], posterior, table, summary)
 
 
@@ -529,214 +540,31 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-def _predictive(loaded: LoadedCalibration, posterior: pd.DataFrame, client):
-    """Posterior predictive: run draws from the posterior with their time series."""
-    from experiments.execution import RunSpec, execute_run
+def _predictive(loaded: LoadedCalibration, posterior: pd.DataFrame, folder: Path,
+                execution: Execution, client) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Posterior predictive: run draws from the posterior with their time series (stored in
+    OUT/predictive, so the draws a finished calibration has run are not run again)."""
+    from experiments.study import open_store
 
     cfg = loaded.config
     rng = np.random.default_rng(cfg.seed)
     idx = rng.choice(len(posterior), size=cfg.predictive.draws, p=posterior["weight"].to_numpy())
-    specs = []
+    runs = []
     for k, i in enumerate(idx):
         values = {n: float(posterior.loc[i, n]) for n in loaded.priors}
-        specs.append(RunSpec(point=k, replication=k, seed=cfg.seed + 1, scenario=loaded.scenario,
-                             values=values,
-                             overrides={f"parameters.{n}": v for n, v in values.items()},
-                             scalars=PREDICTED,
-                             timeseries=("safe_public", "safe_neighbourhood"),
-                             timeseries_every_days=cfg.predictive.every_days,
-                             city_table=loaded.base.city_table))
-    out = client.gather(client.map(execute_run, specs, pure=False))
-    rows = pd.DataFrame([r for r, _ in out])
-    series = pd.concat([s for _, s in out if s is not None], ignore_index=True)
-    return rows[rows["status"] == "ok"], series
+        runs.append(Run(point=k, replication=k, seed=cfg.seed + 1, scenario=loaded.scenario,
+                        values=values, overrides={f"parameters.{n}": v for n, v in values.items()},
+                        scalars=PREDICTED, timeseries=("safe_public", "safe_neighbourhood"),
+                        timeseries_every_days=cfg.predictive.every_days,
+                        city_table=loaded.base.city_table))
+    definition = {**loaded.definition(), "every_days": cfg.predictive.every_days}
+    with open_store(folder / "predictive", "calibration-predictive", definition,
+                    loaded.study.sources) as store:
+        execute_design(runs, store, execution, client)
+        stored, series = store.runs(), store.timeseries()
+    wanted = [r.run_id for r in runs]
+    rows = stored.set_index("run_id").reindex(wanted).reset_index()
+    rows = rows[rows["status"] == "ok"]
+    return rows, series[series["run_id"].isin(set(rows["run_id"]))]
 
 
-def _predictive_summary(loaded: LoadedCalibration, draws) -> dict:
-    rows, _ = draws
-    rng = np.random.default_rng(loaded.config.seed + 2)
-    out = {"draws": int(len(rows))}
-    for name in PREDICTED:
-        x = rows[name].to_numpy(float)
-        out[name] = {"median": float(np.median(x)), "ci90": [float(np.quantile(x, 0.05)),
-                                                              float(np.quantile(x, 0.95))]}
-    n = loaded.n_observed
-    for name in SURVEY_TARGETS:  # what a survey of the observed size would report
-        share = rows[name].to_numpy(float)
-        surveyed = rng.binomial(n, np.clip(share, 0, 1)) / n
-        out[f"observed_survey_{name}"] = {"median": float(np.median(surveyed)),
-                                          "ci90": [float(np.quantile(surveyed, 0.05)),
-                                                   float(np.quantile(surveyed, 0.95))]}
-    return out
-
-
-def _plot_marginals(loaded, posterior, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(loaded.priors)
-    cols = 3
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows), squeeze=False)
-    for ax, name in zip(axes.flat, names):
-        low, high, dist = loaded.priors[name]
-        bins = (np.geomspace(low, high, 21) if dist == "loguniform" else np.linspace(low, high, 21))
-        ax.hist(posterior[name], bins=bins, weights=posterior["weight"], density=True,
-                color="tab:blue", alpha=0.7, label="posterior")
-        prior_density = (1 / (high - low) if dist == "uniform" else None)
-        if prior_density:
-            ax.axhline(prior_density, color="grey", ls="--", lw=1, label="prior")
-        if dist == "loguniform":
-            ax.set_xscale("log")
-        ax.axvline(weighted_quantile(posterior[name], posterior["weight"], 0.5), color="k", lw=1)
-        ax.set_title(name, fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(names):]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"Posterior marginals ({loaded.config.name}); dashed: prior", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def _plot_pairs(loaded, posterior, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(loaded.priors)
-    k = len(names)
-    fig, axes = plt.subplots(k, k, figsize=(1.5 * k + 1, 1.5 * k + 1), squeeze=False)
-    w = posterior["weight"].to_numpy()
-    size = 4 + 60 * w / w.max()
-    for i, yi in enumerate(names):
-        for j, xj in enumerate(names):
-            ax = axes[i, j]
-            ax.set_xticks([]), ax.set_yticks([])
-            if i == j:
-                ax.hist(posterior[xj], bins=15, weights=w, color="tab:blue", alpha=0.7)
-            elif i > j:
-                ax.scatter(posterior[xj], posterior[yi], s=size, alpha=0.4, color="tab:blue", lw=0)
-            else:
-                ax.axis("off")
-                continue
-            ax.set_xlim(*loaded.priors[xj][:2])
-            if i != j:
-                ax.set_ylim(*loaded.priors[yi][:2])
-            if i == k - 1:
-                ax.set_xlabel(xj, fontsize=6, rotation=30, ha="right")
-            if j == 0:
-                ax.set_ylabel(yi, fontsize=6, rotation=0, ha="right")
-    fig.suptitle(f"Posterior pairs ({loaded.config.name}), axes span the prior ranges", fontsize=9)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
-
-
-def _plot_predictive(loaded, draws, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    _, series = draws
-    cfg = loaded.config
-    start = pd.Timestamp(loaded.scenario.run.start)
-    end = series["date"].max()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    colours = {"safe_public": "tab:orange", "safe_neighbourhood": "tab:blue"}
-    labels = {"safe_public": "public spaces", "safe_neighbourhood": "neighbourhoods"}
-    n = loaded.n_observed
-    for col, colour in colours.items():
-        g = series.groupby("date")[col]
-        q = g.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
-        ax.fill_between(q.index, q[0.05] * 100, q[0.95] * 100, color=colour, alpha=0.18, lw=0)
-        ax.fill_between(q.index, q[0.25] * 100, q[0.75] * 100, color=colour, alpha=0.35, lw=0)
-        ax.plot(q.index, q[0.5] * 100, color=colour, lw=1.5, label=f"{labels[col]} (median, 50% and 90% bands)")
-        for when, date in (("start", start), ("end", end)):
-            key = f"{col}_{when}"
-            target = cfg.targets.get(key)
-            if target is None:
-                obs = (loaded.base.scenario.observed.model_dump().get(key))
-                if obs is not None:
-                    ax.plot(date, obs * 100, marker="o", mfc="white", mec=colour, ms=8, ls="",
-                            label=f"{labels[col]} {when}: observed, held out")
-                continue
-            p = target.observed
-            se = math.sqrt(p * (1 - p) / n) * 100
-            ax.errorbar(date, p * 100, yerr=1.96 * se, marker="o", color=colour, mec="k", ms=7,
-                        capsize=3, ls="")
-    ax.plot([], [], marker="o", color="grey", mec="k", ls="", label=f"observed (Tándem), 95% sampling interval at n = {n}")
-    ax.set_ylabel("share feeling safe (%)")
-    ax.set_title(f"Posterior predictive ({cfg.name}): {len(draws[0])} posterior draws, "
-                 f"{loaded.scenario.city.width}x{loaded.scenario.city.height} barrios", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
-def _markdown(loaded, table, summary) -> str:
-    lines = [f"# Calibration `{summary['name']}`", "",
-             f"ABC-SMC (pyabc), {summary['generations']} generations of {summary['population_size']} "
-             f"particles, {summary['simulations']} simulations, final epsilon "
-             f"{summary['final_epsilon']:.3g} (sum of squared z-scores over "
-             f"{len(loaded.config.targets)} targets), effective sample size of the last "
-             f"generation {summary['effective_sample_size']:.1f}, "
-             f"{summary['wall_time_s'] / 60:.1f} min; "
-             f"file `{summary['calibration_file']}`, seed {summary['seed']}, {summary['date']}.",
-             "" if summary["converged"] else
-             f"\n**Not converged**: the final epsilon is above {len(loaded.config.targets)}, what "
-             "survey sampling noise alone gives; run the same command again to continue.", "",
-             "| parameter | prior | prior range | default when written | posterior median | 90% credible interval | posterior/prior width | identified |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in table.itertuples():
-        lines.append(f"| `{r.parameter}` | {r.prior} | {r.prior_low:.4g}–{r.prior_high:.4g} | "
-                     f"{r.default:.4g} | {r.posterior_median:.4g} | "
-                     f"{r.ci90_low:.4g}–{r.ci90_high:.4g} | {r.width_ratio:.2f} | {r.identified} |")
-    pred = summary.get("predictive")
-    if pred:
-        lines += ["", f"Posterior predictive ({pred['draws']} draws; simulated survey of "
-                  f"{loaded.n_simulated}; 90% intervals):", "",
-                  "| outcome | observed | simulated median | 90% interval |", "| --- | --- | --- | --- |"]
-        obs = loaded.base.scenario.observed.model_dump()
-        for name in ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
-                     "safe_neighbourhood_end"):
-            s = pred[f"survey_{name}"]
-            held = "" if name in loaded.config.targets else " (held out)"
-            o = obs.get(name)
-            lines.append(f"| {name}{held} | {'' if o is None else f'{100 * o:.0f}%'} | "
-                         f"{100 * s['median']:.1f}% | {100 * s['ci90'][0]:.1f}–{100 * s['ci90'][1]:.1f}% |")
-        s = pred["severe_violence_per_100k_end"]
-        lines.append(f"| severe violence per 100,000 | 8 | {s['median']:.1f} | "
-                     f"{s['ci90'][0]:.1f}–{s['ci90'][1]:.1f} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_calibrated_scenario(loaded, table, summary, path: Path, results: Path):
-    """A scenario holding the posterior medians, with provenance, for others to extend."""
-    lines = ["# Calibrated parameter values: the posterior median of an ABC-SMC calibration.",
-             "# Written by `barrios calibrate`; do not edit by hand (run the calibration again).",
-             f"# Calibration file: {summary['calibration_file']}",
-             f"# Seed {summary['seed']}, population size {summary['population_size']}, "
-             f"{summary['generations']} generations, {summary['simulations']} simulations,",
-             f"# final epsilon {summary['final_epsilon']:.4g}, date {summary['date']}.",
-             f"# Figures and the table with 90% credible intervals: {_rel(results)}/",
-             f"# Effective sample size of the last generation: "
-             f"{summary['effective_sample_size']:.1f} of {summary['population_size']}.",
-             *([] if summary["converged"] else [
-                 f"# NOT CONVERGED to the survey noise: final epsilon {summary['final_epsilon']:.4g} "
-                 f"is above {len(loaded.config.targets)} (what",
-                 "# sampling noise alone gives), so the credible intervals are wider than the "
-                 "data alone would give;",
-                 "# run the same `barrios calibrate` command again to continue."]),
-             "# simulation/parameters.py carries these values as defaults when they pass the",
-             "# full-scale check (README, \"Calibration\"; tests/test_calibration_fit.py).", "",
-             'name = "calibrated"',
-             'description = "Posterior-median parameter values from the ABC-SMC calibration"', "",
-             "[parameters]"]
-    for r in table.itertuples():
-        lines.append(f"{r.parameter} = {float(f'{r.posterior_median:.4g}')!r}"
-                     f"  # 90% CI {r.ci90_low:.4g}-{r.ci90_high:.4g}; prior {r.prior_low:g}-{r.prior_high:g}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -6,38 +6,37 @@ scenarios share cancels). For each scenario it reports the change in both percep
 shares, victimization, severe violence, cost, and US$ per percentage point of perceived
 safety gained — means with 95% intervals, and paired differences against the first
 scenario with their intervals; and the same for women, men, youth and migrants.
+
+Schema: the scenario files and the flags. Design: scenarios x replications. Analysis:
+``analyse``. Report: ``experiments.compare_report``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from experiments.execution import Report, RunSpec, execute, run_id
-from experiments.runner import with_run_options
-from experiments.scenario_files import LoadedScenario, ScenarioError, load_scenario
-from experiments.store import ResultStore
+from experiments.execution import Execution, Report, execute_design
+from experiments.files import BadInput
+from experiments.runs import Run
+from experiments.scenario_files import LoadedScenario, load_scenario
+from experiments.statistics import ratio_of_means, t_interval
+from experiments.study import changed_by, open_store, scenario_definition, successful
 from simulation.outcomes import GROUPS
 
-OUTCOMES = {
-    "safe_public_change": ("Δ feel safe in public spaces", "pp", 100),
-    "safe_neighbourhood_change": ("Δ feel safe in neighbourhood", "pp", 100),
-    "victimization_12m_end": ("victimized in last 12 months", "%", 100),
-    "severe_violence_per_100k_end": ("severe violence per 100,000", "", 1),
-    "cost_usd_total": ("cost", "US$ M", 1e-6),
-}
+OUTCOMES = ("safe_public_change", "safe_neighbourhood_change", "victimization_12m_end",
+            "severe_violence_per_100k_end", "cost_usd_total")
+"""What a comparison reports per scenario (names in ``simulation.outcomes.OUTCOMES``)."""
+COST_PER_POINT = {"usd_per_pp_safe_public": "safe_public_change",
+                  "usd_per_pp_safe_neighbourhood": "safe_neighbourhood_change"}
+"""US$ per percentage point gained: cost_usd_total over each change (in points)."""
 GROUP_OUTCOMES = [f"safe_{m}_{g}_end" for m in ("public", "neighbourhood") for g in GROUPS]
 SCALARS = (*OUTCOMES, "safe_public_start", "safe_public_end", "safe_neighbourhood_start",
            "safe_neighbourhood_end", *GROUP_OUTCOMES)
-BOOTSTRAP = 2000
 
 
 @dataclass
@@ -46,51 +45,32 @@ class Comparison:
     folder: Path
     table: pd.DataFrame        # one row per scenario and outcome
     groups: pd.DataFrame       # end shares by group, per scenario
-    scenarios: list[LoadedScenario]
+    scenarios: list[LoadedScenario]  # as they ran (after --years and --scale)
     seed: int = 0              # the comparison's seed (replication k uses its child k)
-
-
-def _fingerprint(loaded: list[LoadedScenario], seed: int, years, scale) -> str:
-    as_float = (lambda x: None if x is None else float(x))  # 500 and 500.0 are one setting
-    doc = {"scenarios": [l.scenario.model_dump(mode="json") for l in loaded],
-           "seed": int(seed), "years": as_float(years), "scale": as_float(scale)}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+    replications: int = 0
 
 
 def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
-            years: float | None = None, inhabitants_per_agent: float | None = None,
-            out: Path | str | None = None, scheduler: str | None = None,
-            workers: int | None = None, progress: bool = True) -> Comparison:
+            years: float | None = None, scale: float | None = None,
+            out: Path | str | None = None, execution: Execution = Execution()) -> Comparison:
     """Run every scenario ``replications`` times on common seeds, then analyse."""
-    loaded = [load_scenario(p) for p in paths]
-    scenarios = [_adjust(l.scenario, years, inhabitants_per_agent) for l in loaded]
-    names = [s.name for s in scenarios]
+    loaded = [changed_by(load_scenario(p), years=years, scale=scale) for p in paths]
+    names = [item.scenario.name for item in loaded]
     _distinct_names(loaded, names)
     folder = Path(out) if out else Path("runs") / f"compare-{'-'.join(names)[:80]}-{seed}"
-    fingerprint = _fingerprint(loaded, seed, years, inhabitants_per_agent)
-    store = ResultStore(folder).open({
-        "kind": "compare", "fingerprint": fingerprint,
-        "created": dt.datetime.now().isoformat(timespec="seconds"),
-        "definition": {"scenarios": [str(l.path) for l in loaded], "seed": seed,
-                       "years": years, "inhabitants_per_agent": inhabitants_per_agent}})
-    stored = store.stored_status()
-    todo = [(i, k) for i, s in enumerate(scenarios) for k in range(replications)
-            if stored.get(run_id(s.name, {"scenario": s.name}, seed, k)) != "ok"]
-
-    def specs():
-        for i, k in todo:
-            yield RunSpec(point=i, replication=k, seed=seed, scenario=scenarios[i],
-                          values={"scenario": names[i]}, scalars=SCALARS,
-                          timeseries=("safe_public", "safe_neighbourhood"),
-                          city_table=loaded[i].city_table)
-
-    report = (execute(specs(), store, total=len(todo), scheduler=scheduler, workers=workers,
-                      progress=progress) if todo else Report(folder=str(folder)))
-    report.skipped = len(scenarios) * replications - len(todo)
-    runs = store.runs()
-    runs = runs[(runs["status"] == "ok") & (runs["replication"] < replications)]
-    table, groups = analyse(runs, names)
-    return Comparison(report, folder, table, groups, loaded, seed)
+    definition = {"scenarios": [scenario_definition(item) for item in loaded], "seed": seed}
+    sources = [p for item in loaded for p in item.sources]
+    with open_store(folder, "compare", definition, sources) as store:
+        runs = [Run(point=i, replication=k, seed=seed, scenario=item.scenario,
+                    values={"scenario": names[i]}, scalars=SCALARS,
+                    timeseries=("safe_public", "safe_neighbourhood"),
+                    city_table=item.city_table)
+                for i, item in enumerate(loaded) for k in range(replications)]
+        report = execute_design(runs, store, execution)
+        stored = store.runs()
+    stored = stored[stored["replication"] < replications]
+    table, groups = analyse(successful(stored, folder), names)
+    return Comparison(report, folder, table, groups, loaded, seed, replications)
 
 
 def _distinct_names(loaded: list[LoadedScenario], names: list[str]):
@@ -98,51 +78,12 @@ def _distinct_names(loaded: list[LoadedScenario], names: list[str]):
     for i, name in enumerate(names):
         if name in names[:i]:
             first = loaded[names.index(name)].path.name
-            raise ScenarioError(loaded[i].path, "name", f"expected a name not used by another "
-                                f"compared scenario, found {name!r} (also {first}); set name = "
-                                f"\"...\" in one of them")
-
-
-def _adjust(scenario, years, scale):
-    scenario = with_run_options(scenario, years=years)
-    if scale is not None:
-        scenario = scenario.model_copy(update={"city": scenario.city.model_copy(
-            update={"inhabitants_per_agent": float(scale)})})
-    return scenario
+            raise BadInput(loaded[i].path, "name", f"expected a name not used by another "
+                           f"compared scenario, found {name!r} (also {first}); set name = "
+                           f"\"...\" in one of them")
 
 
 # --- analysis --------------------------------------------------------------------
-
-
-def t_interval(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, math.nan, math.nan
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return mean, mean - half, mean + half
-
-
-def cost_per_point(cost: np.ndarray, gain: np.ndarray, rng) -> tuple[float, float, float]:
-    """US$ per percentage point: ratio of mean cost to mean gain (in points), with a
-    percentile bootstrap interval over replications. NaN where the gain is not positive."""
-    gain_pp = 100 * np.asarray(gain, dtype=float)
-    cost = np.asarray(cost, dtype=float)
-    if len(gain_pp) == 0 or gain_pp.mean() <= 0:
-        return math.nan, math.nan, math.nan
-    point = cost.mean() / gain_pp.mean()
-    if len(gain_pp) < 2:
-        return point, math.nan, math.nan
-    idx = rng.integers(0, len(gain_pp), (BOOTSTRAP, len(gain_pp)))
-    g, c = gain_pp[idx].mean(axis=1), cost[idx].mean(axis=1)
-    ratios = np.where(g > 0, c / np.where(g > 0, g, 1), np.inf)
-    # An order statistic, not an interpolation: resamples without a gain give +inf,
-    # and interpolating between two of them is undefined.
-    low, high = np.percentile(ratios, [2.5, 97.5], method="inverted_cdf")
-    return point, float(low), float(high)
 
 
 def analyse(runs: pd.DataFrame, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -161,12 +102,12 @@ def analyse(runs: pd.DataFrame, names: list[str]) -> tuple[pd.DataFrame, pd.Data
             rows.append({"scenario": name, "outcome": outcome, "replications": len(df),
                          "mean": mean, "ci_low": low, "ci_high": high,
                          "diff_mean": d_mean, "diff_low": d_low, "diff_high": d_high})
-        for measure in ("safe_public_change", "safe_neighbourhood_change"):
-            absolute = cost_per_point(df["cost_usd_total"], df[measure], rng)
-            incremental = (cost_per_point(df.loc[common, "cost_usd_total"] - first.loc[common, "cost_usd_total"],
-                                          df.loc[common, measure] - first.loc[common, measure], rng)
+        for label, measure in COST_PER_POINT.items():
+            absolute = ratio_of_means(df["cost_usd_total"], 100 * df[measure], rng)
+            incremental = (ratio_of_means(df.loc[common, "cost_usd_total"] - first.loc[common, "cost_usd_total"],
+                                          100 * (df.loc[common, measure] - first.loc[common, measure]), rng)
                            if name != names[0] else (math.nan,) * 3)
-            rows.append({"scenario": name, "outcome": f"usd_per_pp_{measure.removesuffix('_change')}",
+            rows.append({"scenario": name, "outcome": label,
                          "replications": len(df), "mean": absolute[0], "ci_low": absolute[1],
                          "ci_high": absolute[2], "diff_mean": incremental[0],
                          "diff_low": incremental[1], "diff_high": incremental[2]})

@@ -16,11 +16,13 @@ import pandas as pd  # noqa: E402
 
 from experiments.compare import OUTCOMES, Comparison  # noqa: E402
 from experiments.scenario_files import scenario_summary  # noqa: E402
+from simulation.outcomes import OUTCOMES as REGISTRY  # noqa: E402
 
-LABELS = {**{k: v[0] for k, v in OUTCOMES.items()},
+LABELS = {**{k: REGISTRY[k].label_en for k in OUTCOMES},
           "usd_per_pp_safe_public": "US$ M per pp (public spaces)",
           "usd_per_pp_safe_neighbourhood": "US$ M per pp (neighbourhood)"}
-SCALE = {**{k: v[2] for k, v in OUTCOMES.items()},
+UNITS = {k: REGISTRY[k].display.suffix for k in OUTCOMES}
+SCALE = {**{k: REGISTRY[k].display.scale for k in OUTCOMES},
          "usd_per_pp_safe_public": 1e-6, "usd_per_pp_safe_neighbourhood": 1e-6}
 
 
@@ -51,7 +53,7 @@ def wide_table(result: Comparison, paired: bool) -> pd.DataFrame:
 
 def terminal_text(result: Comparison) -> str:
     first = result.table["scenario"].iloc[0]
-    n = int(result.table["replications"].max())
+    n = result.replications
     parts = [f"Compared {len(result.scenarios)} scenarios, {n} replications each on common seeds. "
              "Mean [95% CI]; pp = percentage points.", "",
              wide_table(result, paired=False).to_string(), "",
@@ -88,7 +90,7 @@ def figure(result: Comparison, path: Path):
                [max(hi - m, 0) if math.isfinite(hi) else 0 for m, hi in zip(means, highs)]]
         ax.barh(range(len(names)), means, xerr=err, color="tab:blue", alpha=0.75, capsize=3)
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_title(LABELS[outcome] + (f" ({OUTCOMES[outcome][1]})" if OUTCOMES[outcome][1] else ""),
+        ax.set_title(LABELS[outcome] + (f" ({UNITS[outcome]})" if UNITS[outcome] else ""),
                      fontsize=9)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(names)), names, fontsize=8)
@@ -114,7 +116,7 @@ def _group_lines(result: Comparison) -> list[str]:
 
 def markdown(result: Comparison) -> str:
     first = result.table["scenario"].iloc[0]
-    n = int(result.table["replications"].max())
+    n = result.replications
     lines = ["# Barrios scenario comparison", "",
              "## What was compared", ""]
     for loaded in result.scenarios:
@@ -162,7 +164,7 @@ def to_html(result: Comparison) -> str:
              "padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}"
              "pre{background:#f6f6f6;padding:0.6em;font-size:0.85em;overflow-x:auto}</style>",
              "</head><body><h1>Barrios scenario comparison</h1><h2>What was compared</h2>"]
-    n = int(result.table["replications"].max())
+    n = result.replications
     parts += [f"<pre>{esc(scenario_summary(l, seed=result.seed, replications=n))}</pre>"
               for l in result.scenarios]
     parts += ["<h2>Results</h2><p>Means over replications with 95% intervals in brackets, on "

@@ -1,54 +1,95 @@
-"""The output folder of ``barrios run``.
+"""The output folder of ``barrios run``: ``timeseries.parquet``, ``barrios.parquet``,
+``perception.png`` and ``summary.json``, written whole or not at all.
 
-Each replication's rows are appended to ``timeseries.parquet`` and ``barrios.parquet`` as
-soon as it finishes, so an interrupted run keeps every finished replication;
-``summary.json`` and ``perception.png`` describe whatever was finished.
+Each replication's rows are streamed, as it finishes, into temporary files next to the
+outputs; when the run ends (or is interrupted with Ctrl-C: the finished replications are
+kept) each temporary file is synced and renamed over its output, and ``summary.json``
+comes last. So a run killed at any moment (even with SIGKILL) or stopped by a full disk
+leaves either the previous outputs or the new ones, each file readable, never a Parquet
+file without its footer or half a summary. The folder is locked while a run writes it: a
+second ``barrios run`` into the same folder is refused.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.plots import perception_figure
+from experiments.store import FolderLock, atomic_write
 from experiments.summary import summarize, yearly
+
+OUTPUTS = ("summary.json", "timeseries.parquet", "barrios.parquet", "perception.png")
 
 
 class RunFolder:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = FolderLock(self.path)
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.timeseries: list[pd.DataFrame] = []
+        self.outcomes: list[dict] = []
         self.residents = 0
+
+    def open(self) -> RunFolder:
+        """Create and lock the folder; clear what an earlier killed run left behind."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
+        for stale in self.path.glob("*.tmp"):
+            stale.unlink()
+        return self
 
     def add(self, result):
         """Store one finished replication."""
         self._append("timeseries", result.timeseries)
         self._append("barrios", result.barrios)
         self.timeseries.append(result.timeseries)
+        self.outcomes.append(result.outcomes)
         self.residents = result.residents
 
     def _append(self, name: str, df: pd.DataFrame):
         table = pa.Table.from_pandas(df, preserve_index=False)
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.path / f"{name}.parquet", table.schema)
+            self._writers[name] = pq.ParquetWriter(self._tmp(f"{name}.parquet"), table.schema)
         self._writers[name].write_table(table)
 
+    def _tmp(self, name: str) -> Path:
+        return self.path / f"{name}.tmp"
+
     def finish(self, scenario) -> tuple[dict, pd.DataFrame | None]:
-        """Close the Parquet files; write summary.json and perception.png."""
-        for writer in self._writers.values():
-            writer.close()
-        self._writers.clear()
-        if not self.timeseries:
-            return {}, None
-        summary = summarize(scenario, self.timeseries, self.residents)
-        (self.path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        ts_all = pd.concat(self.timeseries, ignore_index=True)
-        perception_figure(ts_all, summary["observed"],
-                          f"Perceived safety — {scenario.name}", self.path / "perception.png")
-        return summary, yearly(ts_all)
+        """Put the finished replications in place (none finished: the folder is left as
+        it was) and release the folder; returns the summary and the by-year table."""
+        try:
+            for writer in self._writers.values():
+                writer.close()
+            self._writers.clear()
+            if not self.outcomes:
+                return {}, None
+            summary = summarize(scenario, self.outcomes, self.residents)
+            ts_all = pd.concat(self.timeseries, ignore_index=True)
+            self._commit(scenario, summary, ts_all)
+            return summary, yearly(ts_all)
+        finally:
+            for stale in self.path.glob("*.tmp"):
+                stale.unlink()
+            self._lock.release()
+
+    def _commit(self, scenario, summary: dict, ts_all: pd.DataFrame):
+        from experiments.plots import perception_figure
+
+        (self.path / "summary.json").unlink(missing_ok=True)  # never beside other outputs
+        perception_figure(ts_all, summary["observed"], f"Perceived safety — {scenario.name}",
+                          self._tmp("perception.png"))
+        for name in ("timeseries.parquet", "barrios.parquet", "perception.png"):
+            _sync(self._tmp(name))
+            self._tmp(name).replace(self.path / name)
+        atomic_write(self.path / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+
+
+def _sync(path: Path):
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())

@@ -43,5 +43,5 @@ def perception_figure(ts_all: pd.DataFrame, observed: dict, title: str, path: Pa
     if observed.get("source"):
         fig.text(0.01, 0.01, f"Observed: {observed['source']}", fontsize=7, color="dimgray")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")
     plt.close(fig)

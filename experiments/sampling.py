@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from experiments.experiment_files import Design, Variable
+from experiments.sweep import Design, Variable
 
 
 def unit_to_values(u: np.ndarray, var: Variable) -> np.ndarray | list:

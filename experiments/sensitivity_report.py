@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.sensitivity_runner import OUTCOME_TEXT, relative_importance  # noqa: E402
+from experiments.sensitivity_study import OUTCOME_TEXT, relative_importance  # noqa: E402
 
 CHANGE = ["public_change_pp", "neighbourhood_change_pp"]
 FIT = "fit_rmse_pp"
@@ -58,7 +58,7 @@ def write_outputs(loaded, morris, sobol, folder: Path) -> list[Path]:
             files.append(by_year_figure(sobol.by_year, "ST", sobol, folder / "sobol_by_year.png"))
     text = markdown(loaded, morris, sobol)
     (folder / "report.md").write_text(text)
-    (folder / "report.html").write_text(to_html(text, loaded.spec.name))
+    (folder / "report.html").write_text(to_html(text, loaded.name))
     files += [folder / "report.md", folder / "report.html"]
     return files
 
@@ -165,7 +165,7 @@ def markdown(loaded, morris, sobol) -> str:
     spec = loaded.spec
     idx = morris.indices
     n_runs = int(morris.runs.runs["point"].nunique()) * morris.replications
-    lines = [f"# Sensitivity analysis: {spec.name}", "",
+    lines = [f"# Sensitivity analysis: {loaded.name}", "",
              spec.description or "", "",
              f"Scenario `{loaded.base.scenario.name}` at reduced scale: {_scale_text(morris.scenario)}. "
              f"Common random numbers: replication *k* of every design point uses the same seed "

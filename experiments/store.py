@@ -1,22 +1,39 @@
-"""The result store: a folder of Parquet files written as runs finish.
+"""The result store: a folder of Parquet files written as runs finish, one writer at a time.
 
-    OUT/experiment.json           what was run (definition and fingerprint)
+    OUT/experiment.json           what was run: kind, fingerprint, definition, source files
+    OUT/.lock                     held by the process writing the folder
     OUT/runs/part-000001.parquet  one row per run: run_id, point, replication, seed,
                                   the variables, scalar outcomes, status, error, duration_s
     OUT/timeseries/part-000001.parquet   run_id, step, date and the kept time series
 
 Each batch is written to a temporary file and renamed, time series first and the runs
 table last, so a batch is stored whole or not at all (a ``runs`` part is the commit
-record; a ``timeseries`` part without its ``runs`` part is a leftover from a kill and is
-deleted on the next start). Nothing is held in memory beyond the current batch. The
-folders are plain Parquet datasets: pandas, polars and DuckDB read them directly.
+record; a ``timeseries`` part without its ``runs`` part is a leftover from a kill, which
+readers ignore and the next writer deletes). Nothing is held in memory beyond the current
+batch. Readers see each run once: its latest record (a retried run supersedes its
+failure). The folders are plain Parquet datasets: pandas, polars and DuckDB read them.
+
+A second process that opens the same folder for writing is refused (``StoreBusy``): the
+lock is an advisory ``flock`` on ``OUT/.lock``, released when the writer closes the store
+or dies, even by SIGKILL. (On network file systems that do not honour ``flock``, give each
+concurrent study its own folder.)
+
+The **fingerprint** says what the stored runs depend on: the study's definition, the
+scenario each run starts from after every change (which covers the contents of the whole
+``extend`` chain) and the barrio table's values. A folder holding runs with another
+fingerprint is refused (``ExperimentChanged``), so results of two definitions never mix;
+``experiment.json`` also lists every file read with its SHA-256, for provenance.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +44,100 @@ PART = re.compile(r"part-(\d{6})\.parquet$")
 
 
 class ExperimentChanged(Exception):
-    """The folder holds results of a different experiment definition."""
+    """The folder holds results of a different definition."""
+
+    def __init__(self, folder: Path, difference: str):
+        super().__init__(folder, difference)
+        self.folder, self.difference = folder, difference
+
+    def __str__(self) -> str:
+        return (f"{self.folder / 'experiment.json'}: expected the same definition as the stored "
+                f"results, found a changed one ({self.difference}); use a new --out folder")
+
+
+class StoreBusy(Exception):
+    """Another process is writing the folder."""
+
+    def __init__(self, folder: Path, holder: str):
+        super().__init__(folder, holder)
+        self.folder, self.holder = folder, holder
+
+    def __str__(self) -> str:
+        return (f"{self.folder}: expected a result folder no other process is writing, found "
+                f"one in use{self.holder}; wait for it to finish or use another --out")
+
+
+class FolderLock:
+    """An exclusive, non-blocking ``flock`` on ``folder/.lock`` (released on ``release``
+    or when the process ends)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        path = self.folder / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise StoreBusy(self.folder, f" (process {holder})" if holder else "") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self):
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def fingerprint(definition: dict) -> str:
+    """Hash of a study's definition (JSON-able: dates and paths as text)."""
+    text = json.dumps(definition, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def table_digest(table: pd.DataFrame | None) -> str | None:
+    """Hash of a barrio table's values (None for the synthetic city)."""
+    if table is None:
+        return None
+    return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()
+                          + ",".join(table.columns).encode()).hexdigest()[:16]
+
+
+def file_digests(paths: Iterable[Path]) -> dict[str, str]:
+    """SHA-256 of each file read (provenance in experiment.json)."""
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in dict.fromkeys(paths)}
+
+
+def claim(folder: Path, manifest: dict) -> FolderLock:
+    """Create ``folder``, lock it for this process and check (or write) its manifest,
+    ``experiment.json``: a folder holding another definition's results is refused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FolderLock(folder).acquire()
+    try:
+        path = folder / "experiment.json"
+        if path.exists():
+            old = json.loads(path.read_text())
+            if old.get("fingerprint") != manifest["fingerprint"]:
+                raise ExperimentChanged(folder, _difference(old.get("definition", {}),
+                                                            manifest.get("definition", {})))
+        else:
+            atomic_write(path, json.dumps(manifest, indent=2, default=str).encode())
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 class ResultStore:
@@ -35,32 +145,41 @@ class ResultStore:
         self.folder = Path(folder)
         self.runs_dir = self.folder / "runs"
         self.ts_dir = self.folder / "timeseries"
+        self._lock = FolderLock(self.folder)
 
     # --- opening -------------------------------------------------------------------
-    def open(self, manifest: dict) -> "ResultStore":
-        """Create the folder, or check that it holds the same experiment."""
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.ts_dir.mkdir(parents=True, exist_ok=True)
-        path = self.folder / "experiment.json"
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old.get("fingerprint") != manifest["fingerprint"]:
-                raise ExperimentChanged(_difference(old.get("definition", {}),
-                                                    manifest.get("definition", {})))
-        else:
-            _atomic_write(path, json.dumps(manifest, indent=2, default=str).encode())
-        self._clean_leftovers()
+    def open(self, manifest: dict) -> ResultStore:
+        """Create the folder (or check that it holds the same definition) and lock it for
+        writing: ``manifest`` has ``fingerprint`` and ``definition``."""
+        self._lock = claim(self.folder, manifest)
+        try:
+            self.runs_dir.mkdir(exist_ok=True)
+            self.ts_dir.mkdir(exist_ok=True)
+            self._clean_leftovers()
+        except BaseException:
+            self._lock.release()
+            raise
         return self
 
+    def close(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def _clean_leftovers(self):
-        committed = {m[1] for p in self.runs_dir.glob("part-*.parquet") if (m := PART.search(p.name))}
         for p in self.ts_dir.glob("part-*.parquet"):
-            m = PART.search(p.name)
-            if m and m[1] not in committed:
+            if p.name not in self._committed():
                 p.unlink()
         for folder in (self.runs_dir, self.ts_dir):
             for p in folder.glob("*.tmp"):
                 p.unlink()
+
+    def _committed(self) -> set[str]:
+        return {p.name for p in self.runs_dir.glob("part-*.parquet") if PART.search(p.name)}
 
     # --- writing -------------------------------------------------------------------
     def next_part(self) -> int:
@@ -73,9 +192,9 @@ class ResultStore:
         part = f"part-{self.next_part():06d}.parquet"
         if series:
             table = pa.Table.from_pandas(pd.concat(series, ignore_index=True), preserve_index=False)
-            _atomic_parquet(table, self.ts_dir / part)
-        _atomic_parquet(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False),
-                        self.runs_dir / part)
+            atomic_parquet(table, self.ts_dir / part)
+        atomic_parquet(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False),
+                       self.runs_dir / part)
 
     # --- reading -------------------------------------------------------------------
     def stored_status(self) -> dict[str, str]:
@@ -97,10 +216,15 @@ class ResultStore:
         return df.sort_values(["point", "replication"]).reset_index(drop=True)
 
     def timeseries(self, columns: list[str] | None = None) -> pd.DataFrame:
-        parts = sorted(self.ts_dir.glob("part-*.parquet"))
+        """The kept series of committed runs, each (run, step) once (the latest)."""
+        committed = self._committed()
+        parts = sorted(p for p in self.ts_dir.glob("part-*.parquet") if p.name in committed)
         if not parts:
             return pd.DataFrame()
+        if columns is not None:
+            columns = list(dict.fromkeys(["run_id", "step", *columns]))
         df = pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+        df = df.drop_duplicates(["run_id", "step"], keep="last")
         return df.sort_values(["run_id", "step"]).reset_index(drop=True)
 
     def manifest(self) -> dict:
@@ -117,23 +241,30 @@ def load_timeseries(folder: Path | str, columns: list[str] | None = None) -> pd.
     return ResultStore(folder).timeseries(columns)
 
 
-def _atomic_parquet(table: pa.Table, path: Path):
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp)
-    _fsync(tmp)
-    os.replace(tmp, path)
+# --- atomic files ---------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes):
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    _fsync(tmp)
-    os.replace(tmp, path)
+def atomic_parquet(table: pa.Table, path: Path):
+    """Write a Parquet file whole or not at all (a temporary file, synced, then renamed)."""
+    with _replacing(path) as tmp:
+        pq.write_table(table, tmp)
 
 
-def _fsync(path: Path):
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
+def atomic_write(path: Path, data: bytes):
+    with _replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path):
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _difference(old: dict, new: dict, prefix: str = "") -> str:

@@ -1,5 +1,5 @@
-"""Summaries of runs: scalar outcomes per replication, means with 95% intervals, and the
-readable table ``barrios run`` prints.
+"""The analysis of ``barrios run``: the outcomes of its replications aggregated (means with
+95% intervals), perceived safety by year, and the readable table it prints.
 
 The 95% interval is the t-interval of the mean over replications (independent seeds);
 with a single replication there is no interval (``null`` in JSON).
@@ -7,49 +7,26 @@ with a single replication there is no interval (``null`` in JSON).
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from simulation.outcomes import GROUPS
-
-START_END = ("safe_public", "safe_neighbourhood", "survey_safe_public", "survey_safe_neighbourhood")
-END_ONLY = {
-    "victimization_12m_end": "victimization_12m",
-    "severe_violence_per_100k_end": "severe_violence_per_100k_12m",
-    "severe_events_per_100k_end": "severe_events_per_100k_12m",
-    "incidents_per_100k_end": "incidents_per_100k_12m",
-    "legitimacy_end": "legitimacy",
-    "committee_members_end": "committee_members",
-    "cost_usd_total": "cost_usd",
-    **{f"safe_{m}_{g}_end": f"safe_{m}_{g}" for m in ("public", "neighbourhood") for g in GROUPS},
-}
+from experiments.statistics import aggregate
+from simulation.outcomes import GROUPS, OUTCOMES
 
 
-def run_outcomes(ts: pd.DataFrame) -> dict[str, float]:
-    """Scalar outcomes of one run from its time series."""
-    first, last = ts.iloc[0], ts.iloc[-1]
-    out = {}
-    for col in START_END:
-        out[f"{col}_start"] = float(first[col])
-        out[f"{col}_end"] = float(last[col])
-    for name, col in END_ONLY.items():
-        out[name] = float(last[col])
-    out["safe_public_change"] = out["safe_public_end"] - out["safe_public_start"]
-    out["safe_neighbourhood_change"] = out["safe_neighbourhood_end"] - out["safe_neighbourhood_start"]
-    return out
-
-
-def mean_ci(values) -> dict:
-    """Mean and 95% t-interval of independent replications."""
-    x = np.asarray(values, dtype=float)
-    mean = float(x.mean())
-    if len(x) < 2:
-        return {"mean": mean, "ci95": None}
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return {"mean": mean, "ci95": [mean - half, mean + half]}
+def summarize(scenario, outcomes: list[dict[str, float]], residents: int) -> dict:
+    """The summary of finished replications: every registry outcome aggregated as its
+    entry says (mean with a 95% interval), next to the scenario's observed values."""
+    observed = scenario.observed.model_dump(exclude_none=True)
+    return {
+        "scenario": scenario.name,
+        "seed": scenario.run.seed,
+        "replications": len(outcomes),
+        "years": scenario.run.years,
+        "residents": residents,
+        "outcomes": {name: aggregate([r[name] for r in outcomes], o.aggregate)
+                     for name, o in OUTCOMES.items()} if outcomes else {},
+        "observed": observed,
+    }
 
 
 def yearly(ts_all: pd.DataFrame) -> pd.DataFrame:
@@ -62,21 +39,6 @@ def yearly(ts_all: pd.DataFrame) -> pd.DataFrame:
                        "end": lasts[cols].groupby("year").mean()}, axis=1)
     table.columns = [f"{c}_{when}" for when, c in table.columns]
     return table
-
-
-def summarize(scenario, timeseries: list[pd.DataFrame], residents: int) -> dict:
-    per_run = [run_outcomes(ts) for ts in timeseries]
-    names = per_run[0].keys() if per_run else []
-    observed = scenario.observed.model_dump(exclude_none=True)
-    return {
-        "scenario": scenario.name,
-        "seed": scenario.run.seed,
-        "replications": len(per_run),
-        "years": scenario.run.years,
-        "residents": residents,
-        "outcomes": {k: mean_ci([r[k] for r in per_run]) for k in names},
-        "observed": observed,
-    }
 
 
 def _pct(x) -> str:

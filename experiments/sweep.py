@@ -1,9 +1,19 @@
-"""Sweeps: run an experiment's design points x replications through the runner and store.
+"""Sweeps (``barrios sweep``): an experiment file's levers and uncertainties, sampled by a
+design, each design point run a number of replications.
 
-``sweep(path)`` is what ``barrios sweep`` does. Design point ``i``'s replication ``k``
-uses child ``k`` of ``SeedSequence(seed)`` (common random numbers across points), so the
-results are the same whatever the number of workers and the order of completion; runs
-already stored in the output folder are skipped, failed ones are retried only when asked.
+The vocabulary is EMA Workbench's: **levers** are what a city sets (intervention
+intensities, targeting, budget shares), **uncertainties** are behavioural parameters
+nobody controls, **outcomes** are what the model reports. An experiment file is a study
+file (``experiments.study.StudyFile``: base scenario, its changes, seed) with its levers
+and uncertainties (each a range with a distribution, or levels), the **design** (full
+factorial, Latin hypercube or Sobol sequence), the replications per design point, the
+outcomes to keep, optionally a **budget** (levers as shares of a fixed total) and a
+**target** (for PRIM scenario discovery).
+
+Design point ``i``'s replication ``k`` uses child ``k`` of ``SeedSequence(seed)`` (common
+random numbers across points), so results are the same whatever the number of workers and
+the order of completion; runs already stored are skipped, failed ones retried only when
+asked. Analysis: ``experiments.sweep_analysis``; report: ``experiments.sweep_report``.
 """
 
 from __future__ import annotations
@@ -11,15 +21,282 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
+from pydantic import Field
 
 from experiments import budget
-from experiments.execution import Report, RunSpec, execute, run_id
-from experiments.experiment_files import LoadedExperiment, apply_values, load_experiment
-from experiments.sampling import make_design
-from experiments.store import ResultStore
-from simulation.config import Scenario
+from experiments.execution import Execution, Report, execute_design
+from experiments.files import BadInput
+from experiments.runs import Run, changed
+from experiments.store import atomic_parquet, fingerprint
+from experiments.study import LoadedStudy, StudyFile, load_study, open_store, scenario_definition
+from simulation.interventions import INTERVENTIONS
+from simulation.outcomes import OUTCOMES, REPORTERS
+from simulation.parameters import PARAMETERS
+from simulation.schema import StrictModel
+
+BUDGET_SPENT = "budget_spent_usd"
+"""What the ``[budget]`` programmes cost over the run (the sum of their ``cost_usd_NAME``)."""
+
+
+class Variable(StrictModel):
+    """A lever or an uncertainty: a range with a distribution, or a list of levels."""
+
+    target: str | None = None
+    low: float | None = None
+    high: float | None = None
+    distribution: Literal["uniform", "loguniform", "triangular", "normal"] = "uniform"
+    mode: float | None = None
+    levels: list[float | int | str | bool] | None = None
+    integer: bool = False
+
+    def bounds(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
+
+
+class Design(StrictModel):
+    kind: Literal["full_factorial", "latin_hypercube", "sobol"] = "latin_hypercube"
+    samples: int = Field(64, ge=1, le=10_000_000)
+    levels: int = Field(3, ge=2, le=100)
+    seed: int = Field(0, ge=0)
+
+
+class Outcomes(StrictModel):
+    scalars: list[str] = Field(default_factory=lambda: ["safe_public_change",
+                                                        "safe_neighbourhood_change",
+                                                        "victimization_12m_end",
+                                                        "severe_violence_per_100k_end",
+                                                        "cost_usd_total"])
+    timeseries: list[str] = Field(default_factory=list)
+    timeseries_every_days: int = Field(30, ge=1, le=3650)
+
+
+class Budget(StrictModel):
+    """Split ``total_usd`` over the run across ``interventions`` (a lever per share)."""
+
+    total_usd: float = Field(gt=0, le=1e13)
+    interventions: list[Literal[tuple(INTERVENTIONS)]] = Field(min_length=2)  # type: ignore[valid-type]
+
+
+class Target(StrictModel):
+    """Which runs 'reach the target' (for PRIM scenario discovery)."""
+
+    outcome: str = "safe_public_change"
+    at_least: float = 0.09
+
+
+class ExperimentFile(StudyFile):
+    replications: int = Field(1, ge=1, le=10_000)
+    levers: dict[str, Variable] = Field(default_factory=dict)
+    uncertainties: dict[str, Variable] = Field(default_factory=dict)
+    design: Design = Design()
+    outcomes: Outcomes = Outcomes()
+    budget: Budget | None = None
+    target: Target | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedExperiment:
+    study: LoadedStudy[ExperimentFile]
+    variables: dict[str, Variable]  # levers then uncertainties (budget shares included)
+    kinds: dict[str, str]           # variable name -> "lever" | "uncertainty"
+
+    @property
+    def experiment(self) -> ExperimentFile:
+        return self.study.spec
+
+    @property
+    def path(self) -> Path:
+        return self.study.path
+
+    @property
+    def scalars(self) -> list[str]:
+        """The scalar outcomes each run keeps (the budget's spending too)."""
+        extra = [f"cost_usd_{n}" for n in self.experiment.budget.interventions] if self.experiment.budget else []
+        return list(dict.fromkeys([*self.experiment.outcomes.scalars, *extra]))
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.definition())
+
+    def definition(self) -> dict:
+        """What the stored runs depend on: the scenario they start from and the
+        experiment (more replications, or another ``[target]``, reuse them)."""
+        study_keys = {"name", "description", "scenario", "run", "city", "parameters",
+                      "interventions", "replications", "target"}
+        return {**scenario_definition(self.study.base),
+                "experiment": self.experiment.model_dump(mode="json", exclude=study_keys)}
+
+
+def load_experiment(path: Path | str) -> LoadedExperiment:
+    """Read and check an experiment file and its base scenario; raise BadInput."""
+    study = load_study(path, ExperimentFile, "experiment file")
+    variables, kinds = _variables(study.spec, study.path)
+    loaded = LoadedExperiment(study, variables, kinds)
+    _check_variables(loaded)
+    _check_outcomes(loaded)
+    _check_design_and_budget(loaded)
+    return loaded
+
+
+def _variables(exp: ExperimentFile, path: Path) -> tuple[dict[str, Variable], dict[str, str]]:
+    variables, kinds = {}, {}
+    for name, var in exp.levers.items():
+        if var.target is None:
+            raise BadInput(path, f"levers.{name}.target", "expected a scenario key such as "
+                           "interventions.street_lighting.intensity, found nothing")
+        variables[name], kinds[name] = var, "lever"
+    if exp.budget is not None:
+        for item in exp.budget.interventions:
+            name = f"share_{item}"
+            variables[name] = Variable(target=f"budget.{item}", low=0.0, high=1.0)
+            kinds[name] = "lever"
+    for name, var in exp.uncertainties.items():
+        if name in variables:
+            raise BadInput(path, f"uncertainties.{name}", "expected a name not used by a lever, "
+                           f"found {name!r} again")
+        if var.target is None:
+            if name not in PARAMETERS:
+                raise BadInput(path, f"uncertainties.{name}", "expected a parameter listed by "
+                               f"`barrios params` (or a target), found {name!r}")
+            low, high = PARAMETERS[name].plausible
+            var = var.model_copy(update={"target": f"parameters.{name}",
+                                         "low": var.low if var.low is not None else low,
+                                         "high": var.high if var.high is not None else high})
+        variables[name], kinds[name] = var, "uncertainty"
+    return variables, kinds
+
+
+def _check_variables(loaded: LoadedExperiment):
+    """Each variable has a usable range, and the scenario accepts its extremes."""
+    path, base = loaded.path, loaded.study.base
+    kind_key = {"lever": "levers", "uncertainty": "uncertainties"}
+    for name, var in loaded.variables.items():
+        key = f"{kind_key[loaded.kinds[name]]}.{name}"
+        if var.target.startswith("budget."):
+            continue
+        if var.levels is None:
+            extremes = _range_extremes(var, path, key)
+        else:
+            if not var.levels:
+                raise BadInput(path, f"{key}.levels", "expected at least one level, found []")
+            extremes = [("levels", v) for v in var.levels]
+        for where, value in extremes:
+            value = int(round(value)) if var.integer else value
+            try:
+                changed(base.scenario, {var.target: value}, base.city_table)
+            except BadInput as exc:
+                what = f"{key}.target" if "unknown key" in exc.detail or exc.key is None else f"{key}.{where}"
+                raise BadInput(path, what, f"expected a value {var.target} accepts, found "
+                               f"{value!r} ({exc.key + ': ' if exc.key else ''}{exc.detail})") from None
+
+
+def _range_extremes(var: Variable, path: Path, key: str) -> list[tuple[str, float]]:
+    if var.low is None or var.high is None:
+        raise BadInput(path, key, "expected low and high (or levels), found "
+                       f"low={var.low}, high={var.high}")
+    if not var.low < var.high:
+        raise BadInput(path, key, f"expected low < high, found low={var.low:g}, high={var.high:g}")
+    if var.distribution == "loguniform" and var.low <= 0:
+        raise BadInput(path, f"{key}.low", f"expected low > 0 for loguniform, found {var.low:g}")
+    if var.distribution == "triangular" and not (var.mode is not None and var.low <= var.mode <= var.high):
+        raise BadInput(path, f"{key}.mode", f"expected a mode within [low, high], found {var.mode}")
+    return [("low", var.low), ("high", var.high)]
+
+
+def _check_outcomes(loaded: LoadedExperiment):
+    exp, path = loaded.experiment, loaded.path
+    run = loaded.study.base.scenario.run
+    for i, name in enumerate(exp.outcomes.scalars):
+        key = f"outcomes.scalars[{i}]"
+        if "@" not in name:
+            if name not in OUTCOMES:
+                raise BadInput(path, key, f"expected one of {', '.join(OUTCOMES)} or "
+                               f"SERIES@YYYY-MM-DD, found {name!r}")
+            continue
+        series, when = name.split("@", 1)
+        if series not in REPORTERS:
+            raise BadInput(path, key, f"expected a collected series before '@' "
+                           f"({', '.join(REPORTERS)}), found {series!r}")
+        try:
+            day = dt.date.fromisoformat(when)
+        except ValueError:
+            raise BadInput(path, key, f"expected a date YYYY-MM-DD after '@', found {name!r}") from None
+        if not run.start <= day <= run.end:
+            raise BadInput(path, key, f"expected a date within the run ({run.start} to "
+                           f"{run.end}), found {day}")
+    for i, name in enumerate(exp.outcomes.timeseries):
+        if name not in REPORTERS:
+            raise BadInput(path, f"outcomes.timeseries[{i}]",
+                           f"expected a collected series ({', '.join(REPORTERS)}), found {name!r}")
+    if exp.target is not None:
+        allowed = [*exp.outcomes.scalars, *([BUDGET_SPENT] if exp.budget else [])]
+        if exp.target.outcome not in allowed:
+            raise BadInput(path, "target.outcome", f"expected one of the kept outcomes "
+                           f"({', '.join(allowed)}), found {exp.target.outcome!r}")
+
+
+def _check_design_and_budget(loaded: LoadedExperiment):
+    exp, path = loaded.experiment, loaded.path
+    n = exp.design.samples
+    if exp.design.kind == "sobol" and n & (n - 1):
+        raise BadInput(path, "design.samples", f"expected a power of two for a Sobol design, found {n}")
+    if exp.budget is not None:
+        why = budget.check_budget_scenario(loaded.study.base.scenario, exp.budget.interventions)
+        if why:
+            raise BadInput(path, "budget.interventions",
+                           f"expected programmes the scenario prices, found {why}")
+
+
+# --- design --------------------------------------------------------------------------------
+
+
+def overrides_for(loaded: LoadedExperiment, values: dict) -> dict:
+    """The dotted scenario keys one design point sets: levers and uncertainties, and the
+    intensities its budget shares buy."""
+    targets = {loaded.variables[n].target: v for n, v in values.items()
+               if not loaded.variables[n].target.startswith("budget.")}
+    exp, base = loaded.experiment, loaded.study.base
+    if exp.budget is not None:
+        shares = budget.split({name: values[f"share_{name}"] for name in exp.budget.interventions})
+        targets.update(budget.intensities(base.scenario, exp.budget.total_usd, shares,
+                                          budget.barrio_count(base.scenario, base.city_table)))
+    return targets
+
+
+def scenario_for(loaded: LoadedExperiment, values: dict):
+    """The scenario of one design point."""
+    base = loaded.study.base
+    return changed(base.scenario, overrides_for(loaded, values), base.city_table)
+
+
+def design_table(loaded: LoadedExperiment) -> pd.DataFrame:
+    from experiments.sampling import make_design
+
+    design = make_design(loaded.variables, loaded.experiment.design)
+    design.insert(0, "point", range(len(design)))
+    return design
+
+
+def runs_of(loaded: LoadedExperiment, design: pd.DataFrame) -> list[Run]:
+    exp, base = loaded.experiment, loaded.study.base
+    runs = []
+    for row in design.to_dict("records"):
+        point = row.pop("point")
+        overrides = overrides_for(loaded, row)
+        runs += [Run(point=point, replication=k, seed=exp.seed, scenario=base.scenario,
+                     values=row, overrides=overrides, scalars=tuple(loaded.scalars),
+                     timeseries=tuple(exp.outcomes.timeseries),
+                     timeseries_every_days=exp.outcomes.timeseries_every_days,
+                     city_table=base.city_table)
+                 for k in range(exp.replications)]
+    return runs
+
+
+# --- the study ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -27,139 +304,22 @@ class SweepResult:
     report: Report
     folder: Path
     design: pd.DataFrame
-
-
-def base_scenario(loaded: LoadedExperiment) -> Scenario:
-    """The base scenario with the experiment's run length, city and scale."""
-    exp, scenario = loaded.experiment, loaded.base.scenario
-    if exp.city:
-        scenario = apply_values(scenario, {f"city.{k}": v for k, v in exp.city.items()})
-    update = {}
-    if exp.years is not None:
-        update["run"] = scenario.run.model_copy(update={"years": exp.years})
-    if exp.inhabitants_per_agent is not None:
-        update["city"] = scenario.city.model_copy(update={"inhabitants_per_agent": exp.inhabitants_per_agent})
-    return scenario.model_copy(update=update) if update else scenario
-
-
-def overrides_for(loaded: LoadedExperiment, base: Scenario, values: dict) -> dict:
-    """The dotted scenario keys one design point sets: levers and uncertainties, and the
-    intensities its budget shares buy."""
-    targets = {loaded.variables[n].target: v for n, v in values.items()
-               if not loaded.variables[n].target.startswith("budget.")}
-    exp = loaded.experiment
-    if exp.budget is not None:
-        shares = budget.split({name: values[f"share_{name}"] for name in exp.budget.interventions})
-        targets.update(budget.intensities(base, exp.budget.total_usd, shares,
-                                          budget.barrio_count(base, loaded.base.city_table)))
-    return targets
-
-
-def scenario_for(loaded: LoadedExperiment, values: dict) -> Scenario:
-    """The scenario of one design point."""
-    base = base_scenario(loaded)
-    return apply_values(base, overrides_for(loaded, base, values))
-
-
-def manifest(loaded: LoadedExperiment, kind: str = "sweep") -> dict:
-    return {"kind": kind, "file": str(loaded.path), "fingerprint": loaded.fingerprint,
-            "created": dt.datetime.now().isoformat(timespec="seconds"),
-            "definition": {"experiment": loaded.experiment.model_dump(mode="json"),
-                           "scenario": loaded.base.scenario.model_dump(mode="json")}}
+    loaded: LoadedExperiment
+    run_ids: list[str]     # this design's runs (the folder may hold more replications)
 
 
 def default_folder(loaded: LoadedExperiment) -> Path:
-    return Path("runs") / f"sweep-{loaded.experiment.name}"
+    return Path("runs") / f"sweep-{loaded.study.name}"
 
 
 def sweep(experiment: LoadedExperiment | Path | str, out: Path | str | None = None, *,
-          scheduler: str | None = None, workers: int | None = None,
-          retry_failed: bool = False, progress: bool = True) -> SweepResult:
-    """Run an experiment (a file path or a loaded experiment) into a result folder.
-
-    Returns what was done and the design table. Load the results with
-    ``experiments.store.load_results(folder)``.
-    """
+          execution: Execution = Execution()) -> SweepResult:
+    """Run every design point's replications (skipping stored ones) into ``out``."""
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     folder = Path(out) if out is not None else default_folder(loaded)
-    store = ResultStore(folder).open(manifest(loaded))
-    design = make_design(loaded.variables, loaded.experiment.design)
-    design.insert(0, "point", range(len(design)))
-    design.to_parquet(folder / "design.parquet", index=False)
-
-    exp, name = loaded.experiment, loaded.base.scenario.name
-    stored = store.stored_status()
-    todo, skipped = [], 0
-    for row in design.to_dict("records"):
-        point = row.pop("point")
-        for k in range(exp.replications):
-            status = stored.get(run_id(name, row, exp.seed, k))
-            if status == "ok" or (status == "failed" and not retry_failed):
-                skipped += 1
-            else:
-                todo.append((point, k, row))
-
-    base = base_scenario(loaded)
-
-    def specs():
-        for point, k, values in todo:
-            yield RunSpec(point=point, replication=k, seed=exp.seed, scenario=base,
-                          values=values, overrides=overrides_for(loaded, base, values),
-                          scalars=tuple(dict.fromkeys([*exp.outcomes.scalars, *(
-                              ["budget_spent_usd"] if exp.budget else [])])),
-                          timeseries=tuple(exp.outcomes.timeseries),
-                          timeseries_every_days=exp.outcomes.timeseries_every_days,
-                          city_table=loaded.base.city_table,
-                          budget_programmes=tuple(exp.budget.interventions) if exp.budget else ())
-
-    report = execute(specs(), store, total=len(todo), scheduler=scheduler, workers=workers,
-                     progress=progress) if todo else Report(folder=str(folder))
-    report.skipped = skipped
-    return SweepResult(report, folder, design)
-
-
-def analyse(result_folder: Path | str, loaded: LoadedExperiment) -> str:
-    """Write points.csv (design-point means), and for experiments with a cost outcome the
-    Pareto front of cost against perceived-safety gain (pareto.csv, tradeoff.png) and, with
-    a ``[target]``, the PRIM box of lever ranges that reach it (prim.csv). Returns the
-    text to print."""
-    from experiments.analysis import pareto_front, point_means, prim_box, tradeoff_figure
-    from experiments.store import load_results
-
-    folder = Path(result_folder)
-    exp = loaded.experiment
-    runs = load_results(folder)
-    if runs.empty or not (runs["status"] == "ok").any():
-        return "No successful runs to analyse."
-    variables = list(loaded.variables)
-    scalars = list(exp.outcomes.scalars) + (["budget_spent_usd"] if exp.budget else [])
-    points = point_means(runs, variables, [c for c in dict.fromkeys(scalars) if c in runs])
-    if exp.budget is not None:  # design coordinates -> the budget shares they stand for
-        names = [f"share_{n}" for n in exp.budget.interventions]
-        shares = points[names].apply(lambda r: pd.Series(budget.split(r.to_dict())), axis=1)
-        points[names] = shares[names]
-    points.to_csv(folder / "points.csv", index=False)
-    lines = [f"Design points: {len(points)} (means over replications in points.csv)"]
-    # With a budget, the trade-off is what the budgeted programmes cost, not the status quo.
-    cost = "budget_spent_usd" if exp.budget and "budget_spent_usd" in points else "cost_usd_total"
-    gain = exp.target.outcome if exp.target else "safe_public_change"
-    if cost in points and gain in points:
-        front = pareto_front(points, cost, gain)
-        front.to_csv(folder / "pareto.csv", index=False)
-        tradeoff_figure(points, front, cost, gain, exp.target.at_least if exp.target else None,
-                        folder / "tradeoff.png")
-        lines.append(f"Pareto front of cost vs {gain}: {len(front)} mixes (pareto.csv, tradeoff.png)")
-    if exp.target is not None and exp.target.outcome in points:
-        levers = [n for n in variables if loaded.kinds[n] == "lever"]
-        reached = (points[exp.target.outcome] >= exp.target.at_least).to_numpy()
-        best = points[exp.target.outcome].max()
-        lines.append(f"{int(reached.sum())} of {len(points)} mixes reach {exp.target.outcome} >= "
-                     f"{exp.target.at_least:g} (the best reaches {best:.3g}).")
-        if 0 < reached.sum() < len(points):
-            box, stats = prim_box(points, levers, reached)
-            box.to_csv(folder / "prim.csv", index=False)
-            lines.append(f"PRIM: mixes in this box reach it (coverage {stats['coverage']:.0%} of "
-                         f"the successes, density {stats['density']:.0%}), prim.csv:")
-            lines += [f"  {r.lever}: {r.min:.3g} to {r.max:.3g}" for r in box.itertuples()] or [
-                "  (no lever range restricts them)"]
-    return "\n".join(lines)
+    design = design_table(loaded)
+    runs = runs_of(loaded, design)
+    with open_store(folder, "sweep", loaded.definition(), loaded.study.sources) as store:
+        atomic_parquet(pa.Table.from_pandas(design, preserve_index=False), folder / "design.parquet")
+        report = execute_design(runs, store, execution)
+    return SweepResult(report, folder, design, loaded, [r.run_id for r in runs])

@@ -11,6 +11,8 @@ the full-scale check (README, "Calibration"); then regenerate docs/parameters.md
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 import sys
 import tomllib
@@ -19,22 +21,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PARAMETERS = ROOT / "simulation" / "parameters.py"
 ADOPTED = "ABC-SMC posterior median (results/calibration/parameters.md)"
+WIDTH = 100
 
 
 def adopt(text: str, values: dict[str, float]) -> str:
     """Return parameters.py's text with each named default replaced by its fitted value."""
     for name, value in values.items():
-        pattern = re.compile(rf'(_add\("{name}",\s*)([-+0-9.eE_]+)(,.*?\n\s*[\'"])(.*?)([\'"],)',
-                             re.S)
+        pattern = re.compile(rf"(\n    {name}: float = _\w+\(\n\s+)([-+0-9.eE_]+)(,.*?\n(\s+)source=)"
+                             r"(.*?)(,\n\s+meaning=)", re.S)
         match = pattern.search(text)
         if match is None:
-            raise SystemExit(f"error: {PARAMETERS.name}: no _add(\"{name}\", ...) to update")
-        source = match.group(4)
+            raise SystemExit(f"error: {PARAMETERS.name}: no declaration of {name!r} to update")
+        source = ast.literal_eval(f"({match.group(5)})")
         if ADOPTED not in source:
             source = f"{source}; {ADOPTED}"
+        literal = _wrapped(source, len(match.group(4)) + len("source="))
         text = (text[:match.start()] + match.group(1) + f"{value:.4g}" + match.group(3)
-                + source + match.group(5) + text[match.end():])
+                + literal + match.group(6) + text[match.end():])
     return text
+
+
+def _wrapped(text: str, indent: int) -> str:
+    """A string literal in lines of at most WIDTH characters (implicit concatenation)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and indent + len(json.dumps(line + " " + word, ensure_ascii=False)) + 1 > WIDTH:
+            lines.append(line + " ")
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    quoted = [json.dumps(part, ensure_ascii=False) for part in lines]
+    return ("\n" + " " * indent).join(quoted)
 
 
 def main() -> None:

@@ -43,18 +43,21 @@ class City:
         self.width, self.height = width, height
         self.grid = OrthogonalMooreGrid((width, height), torus=False, random=random)
         self.n = width * height
+        self._flat = {}
         for name, (dtype, _) in LAYERS.items():
-            self.grid.create_property_layer(name, default_value=dtype(0), dtype=dtype)
-        self._flat = {name: layer.data.reshape(-1)
-                      for name, layer in self.grid._mesa_property_layers.items()}
+            layer = self.grid.create_property_layer(name, default_value=dtype(0), dtype=dtype)
+            self._flat[name] = layer.data.reshape(-1)  # a view: the model steps Mesa's layer
         self.valid = np.ones(self.n, dtype=bool)
         x, y = np.divmod(np.arange(self.n), height)
         self.x, self.y = x, y
-        self.cells = [self.grid._cells[(int(a), int(b))] for a, b in zip(x, y)]
 
     def layer(self, name: str) -> np.ndarray:
         """A flat, writable view of a property layer (barrio index order)."""
         return self._flat[name]
+
+    def cell(self, b: int):
+        """The grid cell of barrio ``b``."""
+        return self.grid[(int(self.x[b]), int(self.y[b]))]
 
     def as_grid(self, flat: np.ndarray) -> np.ndarray:
         return flat.reshape(self.width, self.height)

@@ -17,9 +17,6 @@ from __future__ import annotations
 import numpy as np
 from mesa.discrete_space import FixedAgent
 
-FULL_EFFICACY_MEMBER_SHARE = 0.2  # members' share of residents giving full efficacy (assumed)
-ALARM_AFTER_WEEKS = 8             # weeks of activity before a community alarm is installed
-
 
 class Committee(FixedAgent):
     """A safety committee tied to one barrio."""
@@ -27,7 +24,7 @@ class Committee(FixedAgent):
     def __init__(self, model, barrio: int):
         super().__init__(model)
         self.barrio = barrio
-        self.cell = model.city.cells[barrio]
+        self.cell = model.city.cell(barrio)
         self.weeks_active = 0
         self.alarm = False
         self.mingas = 0
@@ -43,7 +40,7 @@ class Committee(FixedAgent):
         model, params, b = self.model, self.model.params, self.barrio
         rnd = model.random
         self.weeks_active += 1
-        if not self.alarm and self.weeks_active >= ALARM_AFTER_WEEKS and self.members > 0:
+        if not self.alarm and self.weeks_active >= params.alarm_after_weeks and self.members > 0:
             self.alarm = True
             efficacy = model.city.layer("collective_efficacy")
             efficacy[b] = min(1.0, efficacy[b] + params.alarm_guardianship_gain)
@@ -54,15 +51,15 @@ class Committee(FixedAgent):
         if rnd.random() < params.exploratory_walks_per_year / 52:
             self.walks += 1
             model.timeline.prioritise(b)
-        if model.city.layer("reported_incidents")[b] > model.patrol_request_threshold:
+        if model.city.layer("reported_incidents")[b] > params.patrol_request_threshold:
             model.police.request_patrol(b)
 
 
 def raise_efficacy(pop, city, params, committee_barrio: np.ndarray, members: np.ndarray):
     """Weekly: collective efficacy in committee barrios moves toward what membership
-    supports (full at FULL_EFFICACY_MEMBER_SHARE of residents)."""
+    supports (full at ``full_efficacy_member_share`` of residents)."""
     residents = np.maximum(pop.residents_per_barrio, 1)
-    target = np.minimum(1.0, members / residents / FULL_EFFICACY_MEMBER_SHARE)
+    target = np.minimum(1.0, members / residents / params.full_efficacy_member_share)
     efficacy = city.layer("collective_efficacy")
     efficacy += committee_barrio * params.committee_efficacy_gain * (target - efficacy)
 
@@ -86,7 +83,7 @@ def settle(pop, city, params, committee_barrio: np.ndarray, rng):
     pop.committee_member[:] = committee_barrio[pop.home] & (rng.random(pop.n) < share)
     members = np.bincount(pop.home, weights=pop.committee_member, minlength=city.n)
     residents = np.maximum(pop.residents_per_barrio, 1)
-    efficacy = np.minimum(1.0, members / residents / FULL_EFFICACY_MEMBER_SHARE)
+    efficacy = np.minimum(1.0, members / residents / params.full_efficacy_member_share)
     city.layer("collective_efficacy")[:] = np.where(committee_barrio, efficacy, 0.0)
     return members
 

@@ -4,54 +4,30 @@ Pure validation (pydantic), no file access: ``experiments.scenario_files`` reads
 resolves ``extend`` and turns validation errors into one-line messages naming the file.
 
 Vocabulary (after EMA Workbench): the intervention settings are **levers** (what a city
-sets); the ``[parameters]`` table holds **uncertainties** (behaviour nobody controls, see
-``simulation.parameters``); the model reports **outcomes**.
+sets; their registry is ``simulation.interventions``); the ``[parameters]`` table holds
+**uncertainties** (behaviour nobody controls, ``simulation.parameters``); the model reports
+**outcomes** (``simulation.outcomes``).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
+from simulation.interventions import INTERVENTIONS, InterventionSettings
 from simulation.parameters import check_parameter
+from simulation.schema import StrictModel
 
-INTERVENTIONS = (
-    "street_lighting",
-    "public_space_recovery",
-    "sports_programmes",
-    "safety_committees",
-    "upc_posts",
-    "patrol_units",
-    "police_operations",
-    "cero_acoso",
-    "youth_prevention",
-    "migrant_inclusion",
-)
-"""Every intervention a scenario can switch on, in a fixed order (panel columns, costs)."""
-
-COST_UNITS = {
-    "street_lighting": "US$ per treated barrio per year (installation amortised + upkeep)",
-    "public_space_recovery": "US$ per treated barrio per year",
-    "sports_programmes": "US$ per treated barrio per year",
-    "safety_committees": "US$ per committee per year",
-    "upc_posts": "US$ per UPC post per year",
-    "patrol_units": "US$ per patrol unit per year",
-    "police_operations": "US$ per coordinated operation",
-    "cero_acoso": "US$ per treated barrio per year",
-    "youth_prevention": "US$ per treated barrio per year",
-    "migrant_inclusion": "US$ per treated barrio per year",
-}
-
-Indicator = Literal["disadvantage", "disorder", "darkness", "incidents", "fear", "population"]
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
+"""The calendar a run may start in: burn-in and run stay inside what dates and
+timestamps can represent."""
+MIN_AGENTS = 100
+"""Fewest resident agents a city may have (population / inhabitants_per_agent): below
+this there is no one to survey and the group shares are noise."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class RunConfig(_Strict):
+class RunConfig(StrictModel):
     start: date = date(2023, 1, 1)
     years: float = Field(3.0, gt=0, le=30)
     seed: int = Field(42, ge=0)
@@ -59,18 +35,37 @@ class RunConfig(_Strict):
     burn_in_days: int = Field(180, ge=0, le=3650)
     survey_sample_size: int = Field(1200, ge=10, le=1_000_000)
 
-    @field_validator("years", mode="before")
+    @field_validator("start")
     @classmethod
-    def _int_years(cls, v):
-        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+    def _calendar(cls, value: date) -> date:
+        if not EARLIEST <= value <= LATEST:
+            raise ValueError(f"expected a date between {EARLIEST} and {LATEST}, found {value}")
+        return value
+
+    @field_validator("years")
+    @classmethod
+    def _at_least_a_day(cls, value: float) -> float:
+        if round(value * 365) < 1:
+            raise ValueError(f"expected at least one day (years >= {0.5 / 365:.4f}), "
+                             f"found {value:g} years")
+        return value
+
+    @property
+    def n_days(self) -> int:
+        return int(round(self.years * 365))
+
+    @property
+    def end(self) -> date:
+        """The last simulated day's end (the date of the last recorded step)."""
+        return self.start + timedelta(days=self.n_days)
 
 
-class CityConfig(_Strict):
+class CityConfig(StrictModel):
     population: int = Field(2_800_000, ge=1000, le=50_000_000)
     inhabitants_per_agent: float = Field(100.0, ge=1, le=100_000)
     width: int = Field(20, ge=2, le=500)
     height: int = Field(60, ge=2, le=500)
-    layout_seed: int = Field(2023, ge=0)
+    layout_seed: int = Field(2023, ge=0, le=2**32 - 1)
     # Patrol units and operations a year are stated as counts for a city of this many
     # people (Quito's 2.8 million: 40 units); a reduced city (smaller ``population``) gets
     # proportionally fewer, so police per resident, and so police effects, stay the same.
@@ -78,10 +73,14 @@ class CityConfig(_Strict):
     disadvantage_shift: float = Field(0.0, ge=-1, le=1)
     barrio_file: str | None = None
 
-    @field_validator("inhabitants_per_agent", mode="before")
-    @classmethod
-    def _int_scale(cls, v):
-        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+    @model_validator(mode="after")
+    def _enough_agents(self):
+        if self.population / self.inhabitants_per_agent < MIN_AGENTS:
+            raise ValueError(
+                f"expected at most {self.population / MIN_AGENTS:g} inhabitants per agent "
+                f"(population {self.population:,} must give at least {MIN_AGENTS} resident "
+                f"agents), found {self.inhabitants_per_agent:g}")
+        return self
 
     @property
     def count_scale(self) -> float:
@@ -89,69 +88,9 @@ class CityConfig(_Strict):
         return self.population / self.counts_for_population
 
 
-class Intervention(_Strict):
-    """A lever on the timeline: from ``start`` it ramps up over ``ramp_months`` to cover
-    ``intensity`` (a share of barrios, or of the stated units), chosen by ``targeting``.
-
-    ``ramp_from`` is the share of the full intensity already in place before ``start`` (a
-    programme that exists and is expanded); 0 means the programme begins at ``start``."""
-
-    enabled: bool = True
-    start: date = date(2023, 1, 1)
-    end: date | None = None
-    ramp_months: float = Field(6.0, ge=0, le=240)
-    ramp_from: float = Field(0.0, ge=0, le=1)
-    intensity: float = Field(0.5, ge=0, le=1)
-    targeting: Literal["worst_first", "random", "list"] = "worst_first"
-    indicator: Indicator = "disadvantage"
-    barrios: list[int] = Field(default_factory=list)
-    unit_cost_usd: float = Field(0.0, ge=0, le=1e10)
-
-    @field_validator("ramp_months", "ramp_from", "intensity", "unit_cost_usd", mode="before")
-    @classmethod
-    def _int_to_float(cls, v):
-        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        if self.targeting == "list" and not self.barrios:
-            raise ValueError("targeting = 'list' needs a non-empty 'barrios' list")
-        return self
-
-
-class PatrolUnits(Intervention):
-    units: int = Field(40, ge=0, le=100_000)
-    strategy: Literal["random", "hot_spots", "committee_requests"] = "hot_spots"
-    indicator: Indicator = "incidents"
-
-
-class PoliceOperations(Intervention):
-    per_year: float = Field(1600.0, ge=0, le=1e6)
-    heavy_handedness: float = Field(0.2, ge=0, le=1)
-    indicator: Indicator = "incidents"
-
-    @field_validator("per_year", "heavy_handedness", mode="before")
-    @classmethod
-    def _int_to_float2(cls, v):
-        return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
-
-
-class Interventions(_Strict):
-    street_lighting: Intervention | None = None
-    public_space_recovery: Intervention | None = None
-    sports_programmes: Intervention | None = None
-    safety_committees: Intervention | None = None
-    upc_posts: Intervention | None = None
-    patrol_units: PatrolUnits | None = None
-    police_operations: PoliceOperations | None = None
-    cero_acoso: Intervention | None = None
-    youth_prevention: Intervention | None = None
-    migrant_inclusion: Intervention | None = None
-
-    def active(self) -> dict[str, Intervention]:
-        """The enabled interventions, by name, in the fixed order of INTERVENTIONS."""
+class _InterventionTable(StrictModel):
+    def active(self) -> dict[str, InterventionSettings]:
+        """The enabled interventions, by name, in the registry's order."""
         out = {}
         for name in INTERVENTIONS:
             item = getattr(self, name)
@@ -160,7 +99,13 @@ class Interventions(_Strict):
         return out
 
 
-class Observed(_Strict):
+Interventions = create_model(
+    "Interventions", __base__=_InterventionTable, __doc__="Every intervention's settings "
+    "(absent: off), one field per entry of ``simulation.interventions.INTERVENTIONS``.",
+    **{name: (entry.settings | None, None) for name, entry in INTERVENTIONS.items()})
+
+
+class Observed(StrictModel):
     """Survey figures to show next to the simulation (shares 0-1; rate per 100,000)."""
 
     safe_public_start: float | None = Field(None, ge=0, le=1)
@@ -171,7 +116,7 @@ class Observed(_Strict):
     source: str = ""
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     name: str = "scenario"
     description: str = ""
     run: RunConfig = RunConfig()
@@ -193,4 +138,4 @@ class Scenario(_Strict):
 
     @property
     def n_days(self) -> int:
-        return int(round(self.run.years * 365))
+        return self.run.n_days

@@ -1,140 +1,134 @@
-"""Interventions on a timeline: which barrios each programme covers, when, and its cost.
+"""The interventions a scenario can switch on (the levers), in one registry.
 
-Each intervention (a lever) starts on a date, ramps up linearly over ``ramp_months`` to
-cover ``intensity`` of the barrios (for patrol units and operations: of the stated
-units), and may end. A programme that already exists and is expanded sits at
-``ramp_from`` of its intensity before the start and ramps up from there. New barrios
-are added in the targeting rule's order: worst first by an indicator (recomputed each
-month, so programmes follow the problem), a fixed random order, or a given list.
-Coverage only grows while the programme runs, which gives the staggered roll-out that
-treated-versus-untreated comparisons use. Exploratory walks by committees put their
-barrio first in line for lighting and public-space recovery.
+Each entry says what the intervention is in the model: the schema of its scenario table
+(``[interventions.NAME]``), what one unit of it is (what its intensity counts and what
+``unit_cost_usd`` prices), the barrios it goes to first by default, whether committees'
+exploratory walks steer it, and its names in Spanish and English. Mechanisms read an
+intervention's coverage from the timeline (``model.treated(name)``, ``simulation.timeline``);
+the command line, reports, budgets and the workshop read this registry. Adding an
+intervention is an entry here, its mechanism, a scenario and a test (docs/extending.md).
 
-Running costs accrue daily from the start date (per treated barrio, post, committee or
-unit and year, divided by 365) and per operation; units of ``unit_cost_usd`` are in ``simulation.config.COST_UNITS``.
+The registry's order is fixed: it is the order of the barrio panel's columns and of the
+random draws the timeline makes at set-up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
-import numpy as np
+from pydantic import Field, model_validator
 
-from simulation.config import INTERVENTIONS, Scenario
+from simulation.schema import StrictModel
 
-BARRIO_PROGRAMMES = tuple(n for n in INTERVENTIONS if n not in ("patrol_units", "police_operations"))
-WALK_STEERED = ("street_lighting", "public_space_recovery")
-
-
-def ramp_fraction(cfg, today: date) -> float:
-    """The share of ``cfg.intensity`` in place on ``today``.
-
-    ``cfg.ramp_from`` before the start (0 for a new programme, more for one that exists
-    and is expanded); from the start it rises linearly from ``ramp_from`` to 1 over
-    ``ramp_months``, the start month counting as month 1 (so 1 at once if
-    ``ramp_months`` is 0); 0 from the end on. No configuration: 0.
-    """
-    if cfg is None or (cfg.end is not None and today >= cfg.end):
-        return 0.0
-    if today < cfg.start:
-        return cfg.ramp_from
-    months = (today.year - cfg.start.year) * 12 + (today.month - cfg.start.month) + 1
-    if cfg.ramp_months <= 0 or months >= cfg.ramp_months:
-        return 1.0
-    return cfg.ramp_from + (1.0 - cfg.ramp_from) * months / cfg.ramp_months
+Indicator = Literal["disadvantage", "disorder", "darkness", "incidents", "fear", "population"]
+"""What "worst first" targeting ranks barrios by (recomputed monthly; ``model.indicator``)."""
 
 
-class Timeline:
-    """Coverage masks, unit counts and costs of every intervention over time."""
+class InterventionSettings(StrictModel):
+    """A lever on the timeline: from ``start`` it ramps up over ``ramp_months`` to cover
+    ``intensity`` (a share of barrios, or of the stated units), chosen by ``targeting``.
 
-    def __init__(self, scenario: Scenario, model):
-        self.model = model
-        self.configs = scenario.interventions.active()
-        n = model.city.n
-        self.treated = {name: np.zeros(n, dtype=bool) for name in INTERVENTIONS}
-        valid = model.valid_barrios
-        self._random_order = {name: model.rng.permutation(valid) for name in INTERVENTIONS}
-        self.priority: list[int] = []
-        self.cost_usd = 0.0
-        self.cost_by = dict.fromkeys(INTERVENTIONS, 0.0)
-        self.daily_cost: dict[str, float] = {}
+    ``ramp_from`` is the share of the full intensity already in place before ``start`` (a
+    programme that exists and is expanded); 0 means the programme begins at ``start``."""
 
-    def config(self, name: str):
-        return self.configs.get(name)
+    enabled: bool = True
+    start: date = date(2023, 1, 1)
+    end: date | None = None
+    ramp_months: float = Field(6.0, ge=0, le=240)
+    ramp_from: float = Field(0.0, ge=0, le=1)
+    intensity: float = Field(0.5, ge=0, le=1)
+    targeting: Literal["worst_first", "random", "list"] = "worst_first"
+    indicator: Indicator = "disadvantage"
+    barrios: list[int] = Field(default_factory=list)
+    unit_cost_usd: float = Field(0.0, ge=0, le=1e10)
 
-    def prioritise(self, barrio: int):
-        if barrio not in self.priority:
-            self.priority.append(barrio)
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if self.targeting == "list" and not self.barrios:
+            raise ValueError("targeting = 'list' needs a non-empty 'barrios' list")
+        return self
 
-    def indicator(self, name: str) -> np.ndarray:
-        cfg = self.configs.get(name)
-        return self.model.indicator(cfg.indicator if cfg else "incidents")
 
-    def update_month(self, today: date) -> dict[str, float]:
-        """Extend or end coverage for this month, set the daily running costs and return
-        the ramp fraction of every intervention."""
-        ramps = {}
-        for name in INTERVENTIONS:
-            cfg = self.configs.get(name)
-            ramps[name] = ramp_fraction(cfg, today)
-            if name in BARRIO_PROGRAMMES:
-                self._cover(name, cfg, ramps[name])
-                units = int(self.treated[name].sum())
-            elif name == "patrol_units":
-                units = self.patrol_units_in_service(ramps[name])
-            else:
-                continue  # operations are paid per operation
-            self.daily_cost[name] = units * cfg.unit_cost_usd / 365 if cfg else 0.0
-        return ramps
+class PatrolSettings(InterventionSettings):
+    units: int = Field(40, ge=0, le=100_000)
+    strategy: Literal["random", "hot_spots", "committee_requests"] = "hot_spots"
+    indicator: Indicator = "incidents"
 
-    def book_day(self):
-        """Book one day of running costs (called for recorded days only, not burn-in)."""
-        for name, usd in self.daily_cost.items():
-            if usd:
-                self._book(name, usd)
 
-    def _cover(self, name, cfg, ramp):
-        treated = self.treated[name]
-        if ramp == 0:
-            treated[:] = False
-            return
-        target = int(round(cfg.intensity * ramp * len(self.model.valid_barrios)))
-        missing = target - int(treated.sum())
-        if missing > 0:
-            order = self._order(name, cfg)
-            order = order[~treated[order]]
-            treated[order[:missing]] = True
+class OperationSettings(InterventionSettings):
+    per_year: float = Field(1600.0, ge=0, le=1e6)
+    heavy_handedness: float = Field(0.2, ge=0, le=1)
+    indicator: Indicator = "incidents"
 
-    def _order(self, name, cfg) -> np.ndarray:
-        if cfg.targeting == "list":
-            ids = np.asarray(cfg.barrios, dtype=np.int64)
-            return ids[(ids >= 0) & (ids < self.model.city.n)]
-        if cfg.targeting == "random":
-            order = self._random_order[name]
-        else:
-            valid = self.model.valid_barrios
-            values = self.model.indicator(cfg.indicator)[valid]
-            order = valid[np.argsort(-values, kind="stable")]
-        if name in WALK_STEERED and self.priority:
-            first = np.asarray(self.priority, dtype=np.int64)
-            order = np.concatenate([first, order[~np.isin(order, first)]])
-        return order
 
-    def patrol_units_in_service(self, ramp: float) -> int:
-        cfg = self.configs.get("patrol_units")
-        return round(cfg.units * cfg.intensity * ramp * self.model.config.city.count_scale) if cfg else 0
+@dataclass(frozen=True)
+class Intervention:
+    """A registry entry.
 
-    def operations_per_year(self, today: date) -> float:
-        cfg = self.configs.get("police_operations")
-        if cfg is None:
-            return 0.0
-        return cfg.per_year * cfg.intensity * ramp_fraction(cfg, today) * self.model.config.city.count_scale
+    ``counts`` says what intensity 1 means: ``barrios`` (every barrio of the city, one
+    unit per treated barrio: a lit barrio, a committee, a post), ``units`` (the stated
+    patrol ``units``) or ``per_year`` (the stated operations a year); stated counts are for
+    ``city.counts_for_population`` people and scale with the city (``count_scale``)."""
 
-    def add_operation_cost(self, n_ops: int):
-        cfg = self.configs.get("police_operations")
-        if cfg is not None and self.model.day >= 0:
-            self._book("police_operations", n_ops * cfg.unit_cost_usd)
+    name: str
+    settings: type[InterventionSettings]
+    unit: str                   # one unit: what intensity counts and unit_cost_usd prices
+    cost_unit: str              # what unit_cost_usd is
+    counts: Literal["barrios", "units", "per_year"]
+    label_en: str
+    label_es: str
+    steered_by_walks: bool = False  # committees' exploratory walks put their barrio first
 
-    def _book(self, name: str, usd: float):
-        self.cost_by[name] += usd
-        self.cost_usd += usd
+    @property
+    def indicator(self) -> str:
+        """The targeting indicator when the scenario names none."""
+        return self.settings.model_fields["indicator"].default
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_es if lang == "es" else self.label_en
+
+    def full_units(self, settings: InterventionSettings, n_barrios: int, count_scale: float) -> float:
+        """What intensity 1 means in units: barrios, patrol units, or operations a year."""
+        match self.counts:
+            case "barrios":
+                return float(n_barrios)
+            case "units":
+                return settings.units * count_scale
+            case "per_year":
+                return settings.per_year * count_scale
+
+
+def _barrio(name, unit, cost_unit, en, es, **kw) -> Intervention:
+    return Intervention(name, InterventionSettings, unit, cost_unit, "barrios", en, es, **kw)
+
+
+_PER_BARRIO = "US$ per treated barrio per year"
+INTERVENTIONS: dict[str, Intervention] = {i.name: i for i in (
+    _barrio("street_lighting", "lit barrio",
+            "US$ per treated barrio per year (installation amortised + upkeep)",
+            "Street lighting", "Alumbrado público", steered_by_walks=True),
+    _barrio("public_space_recovery", "recovered barrio", _PER_BARRIO,
+            "Public-space recovery", "Recuperación de espacios públicos", steered_by_walks=True),
+    _barrio("sports_programmes", "barrio with a sports programme", _PER_BARRIO,
+            "Youth sports (Copa Wambras)", "Deporte juvenil (Copa Wambras)"),
+    _barrio("safety_committees", "committee", "US$ per committee per year",
+            "Safety committees (Barrios por la Vida)", "Comités de seguridad (Barrios por la Vida)"),
+    _barrio("upc_posts", "UPC post", "US$ per UPC post per year",
+            "UPC community police posts", "UPC (policía comunitaria)"),
+    Intervention("patrol_units", PatrolSettings, "patrol unit", "US$ per patrol unit per year",
+                 "units", "Patrol units", "Patrulleros"),
+    Intervention("police_operations", OperationSettings, "operation",
+                 "US$ per coordinated operation", "per_year", "Coordinated operations",
+                 "Operativos coordinados"),
+    _barrio("cero_acoso", "barrio with Cero Acoso", _PER_BARRIO,
+            "Cero Acoso (zero harassment)", "Cero Acoso"),
+    _barrio("youth_prevention", "barrio with youth prevention", _PER_BARRIO,
+            "Youth prevention", "Prevención juvenil"),
+    _barrio("migrant_inclusion", "barrio with inclusion services", _PER_BARRIO,
+            "Migrant inclusion", "Inclusión de migrantes"),
+)}
+"""Every intervention, by scenario key, in the fixed order."""

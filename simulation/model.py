@@ -28,14 +28,13 @@ from simulation import committees, offending, perception, routine, victimization
 from simulation.city import City, synthetic_layout, table_layout
 from simulation.committees import Committee
 from simulation.config import Scenario
-from simulation.interventions import Timeline
+from simulation.timeline import Timeline
 from simulation.outcomes import REPORTERS, Outcomes
 from simulation.parameters import Params
 from simulation.police import Police, month_days
-from simulation.population import Population, create_agents
+from simulation.population import Population
 
-DEFAULT_SCALE = 100.0  # inhabitants per agent at which per-incident effects are set
-LIGHTING_DISORDER_WORKS_RATE = 0.02  # per day: how fast recovery works change a treated barrio
+DEFAULT_SCALE = 100.0  # inhabitants per agent at which agent-count parameters are stated
 
 
 class BarriosModel(mesa.Model):
@@ -58,7 +57,7 @@ class BarriosModel(mesa.Model):
         scenario = scenario or Scenario()
         super().__init__(rng=scenario.run.seed if rng is None else rng)
         self.config = scenario
-        self.params = params = Params(scenario.parameters)
+        self.params = params = Params(**scenario.parameters)
         c = scenario.city
         self.scale_factor = c.inhabitants_per_agent / DEFAULT_SCALE
 
@@ -75,7 +74,6 @@ class BarriosModel(mesa.Model):
         self.severe_chance = victimization.severe_chance(self.city, params)
 
         self.population = pop = Population(self.city, params, c.inhabitants_per_agent, self.rng)
-        create_agents(self, pop)
         offending.init_propensity(pop, self.city, params, self.rng)
         self.propensity_target = offending.target_propensity(pop, self.city, params)
         perception.init_baselines(pop, params, self.rng)
@@ -84,7 +82,6 @@ class BarriosModel(mesa.Model):
         self.day = -scenario.run.burn_in_days
         self.committees: dict[int, Committee] = {}
         self.members_per_barrio = np.zeros(self.city.n)
-        self.patrol_request_threshold = 2.0
         self.timeline = Timeline(scenario, self)
         self.police = Police(self)
         self.outcomes = Outcomes(self)
@@ -171,7 +168,7 @@ class BarriosModel(mesa.Model):
         self.police.record_reports(incidents)
         self.police.update_legitimacy()
         decaying = city.layer("incidents")
-        decaying *= 1 - 1 / 30
+        decaying *= 1 - 1 / params.incident_memory_days
         decaying += incidents
 
         self._perceive(by_day, day_loc, by_night, night_loc, incidents)
@@ -210,7 +207,7 @@ class BarriosModel(mesa.Model):
         self.members_per_barrio = committees.settle(
             pop, city, params, self.timeline.treated["safety_committees"], self.rng)
         city.layer("police_presence")[:] = self.police.expected_presence()
-        self.reference = perception.reference_environment(city)
+        self.reference = perception.reference_environment(city, params)
         env_p, env_n = perception.environment(city, params, self.reference)
         self._targets = perception.targets(pop, params, env_p, env_n)
         pop.safe_public[:], pop.safe_neighbourhood[:] = self._targets
@@ -234,7 +231,7 @@ class BarriosModel(mesa.Model):
         _works(city.layer("lighting"), city.layer("disorder"), self.initial_disorder,
                t["street_lighting"], t["public_space_recovery"],
                params.lighting_installation_rate * 1.0, params.public_space_disorder_reduction * 1.0,
-               params.disorder_drift * 1.0)
+               params.recovery_works_rate * 1.0, params.disorder_drift * 1.0)
 
     # --- monthly planning ------------------------------------------------------------
     def _plan_month(self, first: date):
@@ -282,12 +279,12 @@ class BarriosModel(mesa.Model):
 
 @njit(cache=True)
 def _works(lighting, disorder, initial_disorder, lit, recovered, installation_rate,
-           disorder_reduction, disorder_drift):
+           disorder_reduction, recovery_rate, disorder_drift):
     """One day of works: lighting nears full where installed; disorder moves toward its
     recovered level in treated barrios and drifts back to the initial one elsewhere."""
     for b in range(len(lighting)):
         if lit[b]:
             lighting[b] += installation_rate * (1 - lighting[b])
         target = initial_disorder[b] * (1 - disorder_reduction * recovered[b])
-        rate = LIGHTING_DISORDER_WORKS_RATE if recovered[b] else disorder_drift
+        rate = recovery_rate if recovered[b] else disorder_drift
         disorder[b] += rate * (target - disorder[b])

@@ -1,5 +1,13 @@
-"""Outcomes: what the model reports every step (through Mesa's DataCollector) and the
-monthly barrio panel.
+"""Outcomes: what the model reports (one registry), computed every recorded step through
+Mesa's DataCollector, the scalar outcomes of a run, and the monthly barrio panel.
+
+Two registries hold the vocabulary every study, report and the workshop read:
+
+- ``SERIES``: what the model collects at each recorded step (a time series per run);
+- ``OUTCOMES``: the scalar outcomes of a run (a series at the start or end of the run, a
+  change, a total), with unit, description, display, how it aggregates over replications
+  and, where the survey or the homicide rate observed it, the ``[observed]`` key it is
+  held against (through the simulated survey where there is one).
 
 Rates per 100,000 are per agent, so they do not depend on how many inhabitants an agent
 stands for. Rolling 12-month figures use the days simulated so far (burn-in included),
@@ -10,26 +18,203 @@ quantity; the rare realized events are reported too).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from simulation.config import INTERVENTIONS
+from simulation.interventions import INTERVENTIONS
 from simulation.perception import survey_sample, survey_share
 
 GROUPS = {"women": ("female", True), "men": ("female", False),
           "youth": ("youth", True), "migrants": ("migrant", True)}
 """Groups reported separately: (population attribute, value)."""
+GROUP_LABELS = {"women": ("women", "mujeres"), "men": ("men", "hombres"),
+                "youth": ("youth", "jóvenes"), "migrants": ("migrants", "migrantes")}
+MEASURES = {"public": ("in public spaces", "en espacios públicos"),
+            "neighbourhood": ("in their neighbourhood", "en su barrio")}
 
-REPORTERS = (
-    "safe_public", "safe_neighbourhood",
-    *[f"safe_{m}_{g}" for m in ("public", "neighbourhood") for g in GROUPS],
-    "survey_safe_public", "survey_safe_neighbourhood",
-    "victimization_12m", "incidents", "incidents_per_100k_12m",
-    "severe_violence_per_100k_12m", "severe_events_per_100k_12m",
-    "active_offenders", "arrests", "detained", "committee_members", "committees",
-    "legitimacy", "night_outings", "police_presence", "cost_usd",
-)
-"""Every model-level outcome, collected each step."""
+
+@dataclass(frozen=True)
+class Display:
+    """How a value is shown: multiplied by ``scale``, followed by ``suffix``."""
+
+    scale: float
+    suffix: str
+    digits: int = 1
+
+
+SHARE, POINTS = Display(100, "%"), Display(100, "pp")
+RATE, COUNT, INDEX, MUSD = Display(1, "per 100,000"), Display(1, "", 0), Display(1, "", 2), \
+    Display(1e-6, "US$ M")
+
+
+@dataclass(frozen=True)
+class Series:
+    """A collected series (one value per recorded step)."""
+
+    name: str
+    unit: str
+    description: str
+    label_en: str
+    label_es: str
+    display: Display
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_es if lang == "es" else self.label_en
+
+
+def _series() -> dict[str, Series]:
+    items = [
+        ("safe_public", "share 0-1", "Share of residents feeling safe in public spaces "
+         "(streets, parks, plazas)", "feel safe in public spaces",
+         "se sienten seguros en espacios públicos", SHARE),
+        ("safe_neighbourhood", "share 0-1", "Share of residents feeling safe in their own "
+         "neighbourhood", "feel safe in their neighbourhood", "se sienten seguros en su barrio",
+         SHARE),
+    ]
+    for m, (m_en, m_es) in MEASURES.items():
+        for g, (g_en, g_es) in GROUP_LABELS.items():
+            items.append((f"safe_{m}_{g}", "share 0-1", f"Share of {g_en} feeling safe {m_en}",
+                          f"{g_en}: feel safe {m_en}", f"{g_es}: se sienten seguros {m_es}", SHARE))
+    items += [
+        ("survey_safe_public", "share 0-1", "safe_public as a simulated survey of "
+         "run.survey_sample_size residents reports it", "survey: feel safe in public spaces",
+         "encuesta: seguros en espacios públicos", SHARE),
+        ("survey_safe_neighbourhood", "share 0-1", "safe_neighbourhood as a simulated survey "
+         "reports it", "survey: feel safe in their neighbourhood",
+         "encuesta: seguros en su barrio", SHARE),
+        ("victimization_12m", "share 0-1", "Share of residents victimized in the last 12 months",
+         "victimized in the last 12 months", "victimizados en los últimos 12 meses", SHARE),
+        ("incidents", "agents' incidents per day", "Incidents today (agent counts)",
+         "incidents today", "incidentes hoy", COUNT),
+        ("incidents_per_100k_12m", "per 100,000 per year", "Incidents in the last 12 months "
+         "per 100,000 residents", "incidents per 100,000 a year",
+         "incidentes por 100.000 al año", RATE),
+        ("severe_violence_per_100k_12m", "per 100,000 per year", "Expected severe-violence "
+         "incidents (the homicide analogue) in the last 12 months per 100,000 residents",
+         "severe violence per 100,000 a year", "violencia grave por 100.000 al año", RATE),
+        ("severe_events_per_100k_12m", "per 100,000 per year", "Realized severe-violence "
+         "incidents in the last 12 months per 100,000 residents (rare: noisy)",
+         "severe events per 100,000 a year", "hechos graves por 100.000 al año", RATE),
+        ("active_offenders", "agents", "Youth out offending today", "active offenders today",
+         "infractores activos hoy", COUNT),
+        ("arrests", "agents per day", "Arrests today", "arrests today", "detenciones hoy", COUNT),
+        ("detained", "agents", "Offenders in detention", "in detention", "detenidos", COUNT),
+        ("committee_members", "share 0-1", "Share of residents who are committee members",
+         "committee members", "miembros de comités", SHARE),
+        ("committees", "committees", "Safety committees in place", "committees",
+         "comités", COUNT),
+        ("legitimacy", "0-1", "Police legitimacy, population-weighted mean over barrios",
+         "police legitimacy", "legitimidad policial", INDEX),
+        ("night_outings", "share 0-1", "Share of residents out in public space tonight",
+         "out at night", "salen de noche", SHARE),
+        ("police_presence", "presence units", "Police presence summed over barrios today",
+         "police presence", "presencia policial", COUNT),
+        ("cost_usd", "US$", "Cumulative cost of the interventions since the start",
+         "cumulative cost", "costo acumulado", MUSD),
+    ]
+    return {name: Series(name, *rest) for name, *rest in items}
+
+
+SERIES: dict[str, Series] = _series()
+"""Every series the model collects at each recorded step, in column order."""
+REPORTERS = tuple(SERIES)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A scalar outcome of one run.
+
+    It is ``series`` at the run's start or end, or the change between them, or (``series``
+    None) a total the run's timeline books (``cost_usd_NAME``). ``aggregate`` says how
+    replications combine: ``mean`` (reported with a 95% t-interval over independent
+    replications). ``observed`` names the ``[observed]`` key it is held against and
+    ``survey`` the outcome that stands for what a survey would report."""
+
+    name: str
+    series: str | None
+    at: Literal["start", "end", "change", "total"]
+    unit: str
+    description: str
+    label_en: str
+    label_es: str
+    display: Display
+    aggregate: Literal["mean"] = "mean"
+    observed: str | None = None
+    survey: str | None = None
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_es if lang == "es" else self.label_en
+
+
+_AT = {"start": ("at the start", "al inicio"), "end": ("at the end", "al final")}
+
+
+def _outcomes() -> dict[str, Outcome]:
+    out: list[Outcome] = []
+    for name in ("safe_public", "safe_neighbourhood", "survey_safe_public",
+                 "survey_safe_neighbourhood"):
+        s = SERIES[name]
+        for at, (en, es) in _AT.items():
+            observed = f"{name}_{at}" if not name.startswith("survey_") else None
+            out.append(Outcome(f"{name}_{at}", name, at, s.unit, f"{s.description}, {en} of "
+                               "the run", f"{s.label_en} ({en})", f"{s.label_es} ({es})",
+                               SHARE, observed=observed,
+                               survey=f"survey_{name}_{at}" if observed else None))
+    end_only = {"victimization_12m_end": "victimization_12m",
+                "severe_violence_per_100k_end": "severe_violence_per_100k_12m",
+                "severe_events_per_100k_end": "severe_events_per_100k_12m",
+                "incidents_per_100k_end": "incidents_per_100k_12m",
+                "legitimacy_end": "legitimacy", "committee_members_end": "committee_members"}
+    for name, series in end_only.items():
+        s = SERIES[series]
+        observed = "severe_violence_per_100k" if name == "severe_violence_per_100k_end" else None
+        out.append(Outcome(name, series, "end", s.unit, f"{s.description}, at the end of the "
+                           "run", s.label_en, s.label_es, s.display, observed=observed))
+    s = SERIES["cost_usd"]
+    out.append(Outcome("cost_usd_total", "cost_usd", "end", s.unit, "Cost of every "
+                       "intervention over the run", "cost", "costo", MUSD))
+    for m, (m_en, m_es) in MEASURES.items():
+        for g, (g_en, g_es) in GROUP_LABELS.items():
+            s = SERIES[f"safe_{m}_{g}"]
+            out.append(Outcome(f"safe_{m}_{g}_end", s.name, "end", s.unit,
+                               f"{s.description}, at the end of the run", s.label_en,
+                               s.label_es, SHARE))
+    for name in ("safe_public", "safe_neighbourhood"):
+        s = SERIES[name]
+        out.append(Outcome(f"{name}_change", name, "change", "share 0-1 (end minus start)",
+                           f"Change in the {s.description[0].lower()}{s.description[1:]} "
+                           "from the start to the end of the run", f"Δ {s.label_en}",
+                           f"Δ {s.label_es}", POINTS))
+    for name, entry in INTERVENTIONS.items():
+        out.append(Outcome(f"cost_usd_{name}", None, "total", "US$", f"Cost of {entry.label_en} "
+                           "over the run", f"cost: {entry.label_en}",
+                           f"costo: {entry.label_es}", MUSD))
+    return {o.name: o for o in out}
+
+
+OUTCOMES: dict[str, Outcome] = _outcomes()
+"""Every scalar outcome of a run, in the order summaries list them."""
+
+
+def run_outcomes(ts: pd.DataFrame, cost_by: dict[str, float] | None = None) -> dict[str, float]:
+    """The scalar outcomes of one run from its collected series (first and last rows) and
+    the timeline's costs per intervention."""
+    first, last = ts.iloc[0], ts.iloc[-1]
+    out = {}
+    for o in OUTCOMES.values():
+        match o.at:
+            case "start":
+                out[o.name] = float(first[o.series])
+            case "end":
+                out[o.name] = float(last[o.series])
+            case "change":
+                out[o.name] = float(last[o.series]) - float(first[o.series])
+            case "total":
+                out[o.name] = float((cost_by or {}).get(o.name.removeprefix("cost_usd_"), 0.0))
+    return out
 
 
 class Rolling:

@@ -21,7 +21,8 @@ def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
     """What residents see in each barrio, relative to the city at the start."""
     light = city.layer("lighting") - reference["lighting"]
     disorder = city.layer("disorder") - reference["disorder"]
-    police = np.minimum(city.layer("police_presence"), 3.0) - reference["police_presence"]
+    police = (np.minimum(city.layer("police_presence"), params.police_visibility_cap)
+              - reference["police_presence"])
     efficacy = city.layer("collective_efficacy") - reference["collective_efficacy"]
     public = (params.lighting_perception_effect * light
               - params.disorder_perception_effect * disorder
@@ -30,12 +31,16 @@ def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
     return public, neighbourhood
 
 
-def reference_environment(city) -> dict:
+def reference_environment(city, params) -> dict:
+    """The population-weighted mean of what residents see at the start (visible police
+    capped as in ``environment``)."""
     pop = city.layer("population")
     valid = city.valid
     weights = pop[valid] / pop[valid].sum()
-    return {name: float(np.minimum(city.layer(name)[valid], 3.0) @ weights)
-            for name in ("lighting", "disorder", "police_presence", "collective_efficacy")}
+    seen = {name: city.layer(name)[valid] for name in ("lighting", "disorder", "collective_efficacy")}
+    seen["police_presence"] = np.minimum(city.layer("police_presence")[valid],
+                                         params.police_visibility_cap)
+    return {name: float(values @ weights) for name, values in seen.items()}
 
 
 def init_baselines(pop, params, rng):
@@ -51,17 +56,20 @@ def targets(pop, params, env_public, env_neighbourhood) -> tuple[np.ndarray, np.
     """Where each resident's perception is heading: baseline plus what they see, less
     the scars of past victimization.
 
-    Public spaces: half the barrios they use (activity, night spot), half the city as a
-    whole (what is seen in the news). Neighbourhood: the home barrio; members of a
-    safety committee get the committee effect once more (participation itself reassures).
+    Public spaces: ``public_perception_local_weight`` from the barrios they use (activity
+    and night spot alike), the rest from the city as a whole (what is seen in the news).
+    Neighbourhood: the home barrio; members of a safety committee feel a share of the
+    committee effect on top (participation itself reassures).
     """
     city_mean = env_public.mean() if env_public.size else 0.0
+    local = params.public_perception_local_weight
     public = (pop.baseline_public
-              + 0.25 * (np.take(env_public, pop.activity) + np.take(env_public, pop.night_spot))
-              + 0.5 * city_mean)
+              + local / 2 * (np.take(env_public, pop.activity) + np.take(env_public, pop.night_spot))
+              + (1 - local) * city_mean)
     inclusion = params.migrant_inclusion_safety_gain * pop.included - pop.scar
+    member_gain = params.committee_perception_effect * params.committee_member_perception_share
     neighbourhood = (pop.baseline_neighbourhood + np.take(env_neighbourhood, pop.home)
-                     + params.committee_perception_effect * 0.5 * pop.committee_member)
+                     + member_gain * pop.committee_member)
     return (public + inclusion).astype(np.float32), (neighbourhood + inclusion).astype(np.float32)
 
 
@@ -93,18 +101,19 @@ def victimization_shock(pop, params, victims: np.ndarray, where: np.ndarray):
     if not len(victims):
         return
     _shock(pop.safe_public, pop.safe_neighbourhood, pop.scar, pop.home, pop.ties, victims, where,
-           params.own_victimization_drop * 1.0, np.float32(params.victimization_scar),
-           np.float32(params.tie_victimization_drop), np.float32(0.5 * params.tie_victimization_drop))
+           params.own_victimization_drop * 1.0, params.away_neighbourhood_drop_share * 1.0,
+           np.float32(params.victimization_scar), np.float32(params.tie_victimization_drop),
+           np.float32(params.tie_neighbourhood_drop_share * params.tie_victimization_drop))
 
 
 @njit(cache=True)
-def _shock(safe_public, safe_neighbourhood, scar, home, ties, victims, where, drop, scar_rise,
-           tie_drop_public, tie_drop_neighbourhood):
+def _shock(safe_public, safe_neighbourhood, scar, home, ties, victims, where, drop, away_share,
+           scar_rise, tie_drop_public, tie_drop_neighbourhood):
     for j in range(len(victims)):
         v = victims[j]
         safe_public[v] -= np.float32(drop)
-        # elsewhere than at home, the neighbourhood feels half as unsafe after it
-        safe_neighbourhood[v] = safe_neighbourhood[v] - (drop if where[j] == home[v] else 0.5 * drop)
+        # elsewhere than at home, the neighbourhood feels less unsafe after it
+        safe_neighbourhood[v] = safe_neighbourhood[v] - (drop if where[j] == home[v] else away_share * drop)
         scar[v] += scar_rise
     for j in range(len(victims)):  # a tie of two victims is shaken twice
         for t in ties[victims[j]]:

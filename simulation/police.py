@@ -27,7 +27,7 @@ class UPCPost(FixedAgent):
     def __init__(self, model, barrio: int):
         super().__init__(model)
         self.barrio = barrio
-        self.cell = model.city.cells[barrio]
+        self.cell = model.city.cell(barrio)
 
 
 class PatrolUnit(CellAgent):
@@ -39,7 +39,7 @@ class PatrolUnit(CellAgent):
 
     def patrol(self, barrio: int):
         self.barrio = barrio
-        self.move_to(self.model.city.cells[barrio])
+        self.move_to(self.model.city.cell(barrio))
 
 
 class Police:
@@ -68,7 +68,8 @@ class Police:
         self.post_barrios = np.fromiter(self.posts, dtype=np.int64, count=len(self.posts))
         presence = np.zeros(city.n)
         presence[self.post_barrios] = model.params.upc_presence
-        self.upc_presence = presence + city.neighbour_sum(presence) / 3 * (presence == 0)
+        share = model.params.upc_neighbour_presence_share
+        self.upc_presence = presence + city.neighbour_sum(presence) * share * (presence == 0)
 
     def set_units(self, count: int):
         while len(self.units) < count:
@@ -169,7 +170,7 @@ class Police:
         city, params, rng = self.model.city, self.model.params, self.model.rng
         hit = np.flatnonzero(incidents)
         reported = city.layer("reported_incidents")
-        reported *= 1 - 1 / 30
+        reported *= 1 - 1 / params.incident_memory_days
         if len(hit):
             p = params.reporting_probability * city.layer("legitimacy")[hit]
             reported[hit] += rng.binomial(incidents[hit].astype(np.int64), p)

@@ -1,20 +1,19 @@
-"""Residents and youth: Mesa agents whose state lives in numpy arrays.
+"""Residents and youth: the many agents, as arrays.
 
-``Population`` holds one array per attribute (struct of arrays); every mechanism steps
-whole arrays. ``Resident`` and ``Youth`` are thin Mesa agents: each knows its index and
-reads its state from the arrays, so ``model.agents_by_type[Youth]`` is a real
-``AgentSet`` for inspection and visualisation, while the hot loop never iterates over it.
+``Population`` holds one array per attribute (struct of arrays, index = resident number),
+and every mechanism steps whole arrays, as mesa-frames does for large populations. There
+are no per-resident Python objects: 28,000 of them would cost memory and set-up time and
+no mechanism would use them. The few agents (committees, UPC posts, patrol units) are
+ordinary Mesa agents on the barrio grid.
 
 Youth (12-24) are residents who carry an offending propensity (see ``offending``).
 """
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
-AGE_GROUPS = ("youth", "adult", "older")  # 12-24, 25-64, 65+
-OLDER_SHARE = 0.12  # INEC census 2022: about 12% of residents aged 12+ are 65+
+AGE_GROUPS = ("youth", "adult", "older")  # 12-24, 25-64, 65+ (share: params.older_share)
 
 
 class Population:
@@ -33,7 +32,7 @@ class Population:
 
         u = rng.random(n)
         self.youth = u < params.youth_share
-        self.age_group = np.where(self.youth, 0, np.where(u > 1 - OLDER_SHARE, 2, 1)).astype(np.int8)
+        self.age_group = np.where(self.youth, 0, np.where(u > 1 - params.older_share, 2, 1)).astype(np.int8)
         self.youth_index = np.flatnonzero(self.youth)
         self.programme_draw = rng.random(n).astype(np.float32)  # fixed uptake lottery
         self.female = rng.random(n) < params.women_share
@@ -43,7 +42,8 @@ class Population:
         ).astype(np.float32)
 
         self.activity = _nearby(city, self.home, params.activity_distance_scale, rng)
-        self.night_spot = _nearby(city, self.home, params.activity_distance_scale / 4, rng)
+        self.night_spot = _nearby(city, self.home, params.activity_distance_scale
+                                  * params.night_spot_distance_ratio, rng)
         self.ties = self._make_ties(city, params, rng)
 
         self.detained_until = np.full(n, -10**6, dtype=np.int32)  # never detained
@@ -99,51 +99,3 @@ def _nearby(city, home: np.ndarray, scale: float, rng) -> np.ndarray:
     x = np.rint(city.x[home] + r * np.cos(angle)).astype(np.int64)
     y = np.rint(city.y[home] + r * np.sin(angle)).astype(np.int64)
     return city.snap(x, y).astype(np.int32)
-
-
-def _state(name: str, doc: str):
-    return property(lambda self: self.model.population.__dict__[name][self.index], doc=doc)
-
-
-class Resident(mesa.Agent):
-    """A resident of Quito (aged 12+); state read from ``model.population`` arrays."""
-
-    def __init__(self, model, index: int):
-        super().__init__(model)
-        self.index = index
-
-    home_barrio = _state("home", "Index of the home barrio.")
-    activity_barrio = _state("activity", "Barrio of work, school or market.")
-    female = _state("female", "True for women.")
-    migrant = _state("migrant", "True for residents in human mobility.")
-    vulnerability = _state("vulnerability", "Target suitability (relative).")
-    safe_public = _state("safe_public", "Perceived safety in public spaces, 0-1.")
-    safe_neighbourhood = _state("safe_neighbourhood", "Perceived safety in the neighbourhood, 0-1.")
-    committee_member = _state("committee_member", "Member of the barrio's safety committee.")
-
-    @property
-    def ties(self) -> np.ndarray:
-        return self.model.population.ties[self.index]
-
-    @property
-    def cell(self):
-        return self.model.city.cells[self.home_barrio]
-
-
-class Youth(Resident):
-    """A resident aged 12-24, with an offending propensity (see ``offending``)."""
-
-    propensity = _state("propensity", "Daily chance of going out to offend.")
-    in_sports = _state("in_sports", "Enrolled in a sports programme (Copa Wambras).")
-    in_prevention = _state("in_prevention", "Reached by youth prevention.")
-
-    @property
-    def detained(self) -> bool:
-        return bool(self.model.population.detained_until[self.index] > self.model.day)
-
-
-def create_agents(model, population: Population):
-    """Create one Mesa agent per resident (Youth for the 12-24s)."""
-    idx = np.arange(population.n)
-    Resident.create_agents(model, int((~population.youth).sum()), idx[~population.youth])
-    Youth.create_agents(model, int(population.youth.sum()), idx[population.youth])

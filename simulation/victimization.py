@@ -60,7 +60,7 @@ def _rate_terms(city, params, night: bool, scale_factor: float) -> tuple:
     """The barrio layers and parameters of the offence rate, as ``_offence_rate`` takes them."""
     layer = city.layer
     return (layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
-            layer("attractiveness"), layer("lighting"), night,
+            layer("attractiveness"), layer("lighting"), night, params.street_share_cap * 1.0,
             params.guardianship_effect * 1.0, params.police_deterrence_effect * 1.0,
             params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
             params.attractiveness_risk_effect * 1.0, params.lighting_night_risk_reduction * 1.0,
@@ -69,12 +69,12 @@ def _rate_terms(city, params, night: bool, scale_factor: float) -> tuple:
 
 @njit(cache=True)
 def _offence_rate(people, offenders, residents, suitability, police, efficacy, disorder,
-                  attractiveness, lighting, night, guardianship_effect, police_effect,
+                  attractiveness, lighting, night, street_share_cap, guardianship_effect, police_effect,
                   efficacy_effect, disorder_effect, attractiveness_effect, lighting_reduction,
                   saturation, offences_per_offender):
     rate = np.empty(len(people))
     for b in range(len(people)):
-        street_share = min(people[b] / max(residents[b], 1), 3.0)
+        street_share = min(people[b] / max(residents[b], 1), street_share_cap)
         log_risk = (-guardianship_effect * street_share - police_effect * police[b]
                     - efficacy_effect * efficacy[b] + disorder_effect * disorder[b]
                     + attractiveness_effect * attractiveness[b])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.runner import replication_seeds
+from experiments.runs import replication_seed
 from experiments.scenario_files import load_scenario
 from simulation import BarriosModel, Scenario
 
@@ -54,7 +54,7 @@ def final_outcomes(scenario: Scenario, seed: int, replications: int,
     """The last collected value of ``columns`` in each replication (rows), on the spawned
     seeds of ``seed`` (so two scenarios run with the same seeds are paired)."""
     out = []
-    for seq in replication_seeds(seed, replications):
+    for seq in (replication_seed(seed, k) for k in range(replications)):
         ts = timeseries(run_model(scenario, rng=seq))
         out.append(ts[columns].iloc[-1].to_numpy(float))
     return np.array(out)
@@ -116,10 +116,12 @@ def write_tiny_experiment(path: Path, body: str = TINY_SWEEP_BODY, *, name: str 
 scenario = "{Path(scenario).as_posix()}"
 seed = {seed}
 replications = {replications}
-years = 0.1
-inhabitants_per_agent = 500
 {top}
+[run]
+years = 0.1
+
 [city]
+inhabitants_per_agent = 500
 {city}
 {body}''', encoding="utf-8")
     return path
@@ -139,6 +141,7 @@ def tiny_sweeps(tmp_path_factory):
     import types
 
     from experiments import execution
+    from experiments.execution import Execution
     from experiments.sweep import sweep
 
     root = tmp_path_factory.mktemp("tiny_sweeps")
@@ -146,8 +149,8 @@ def tiny_sweeps(tmp_path_factory):
     saved = execution.BATCH_RUNS
     try:
         execution.BATCH_RUNS = 3
-        one = sweep(path, root / "one", workers=1, progress=False)
+        one = sweep(path, root / "one", execution=Execution(workers=1, progress=False))
     finally:
         execution.BATCH_RUNS = saved
-    two = sweep(path, root / "two", workers=2, progress=False)
+    two = sweep(path, root / "two", execution=Execution(workers=2, progress=False))
     return types.SimpleNamespace(path=path, one=one, two=two, total=len(one.design) * 2)

@@ -16,19 +16,21 @@ import pytest
 
 from conftest import SCENARIOS
 from experiments.calibration import load_calibration
-from experiments.cli import main
+from barrios.cli import main
 from experiments.scenario_files import load_scenario
 
 TINY = f"""
 name = "tiny"
 scenario = "{(SCENARIOS / 'quito_2023_2025.toml').as_posix()}"
 seed = 5
-years = 0.1
-inhabitants_per_agent = 500
 results = "results"
 write_scenario = "calibrated.toml"
 
+[run]
+years = 0.1
+
 [city]
+inhabitants_per_agent = 500
 width = 6
 height = 12
 population = 200_000
@@ -41,9 +43,9 @@ safe_public_start = {{ observed = 0.41 }}
 safe_neighbourhood_start = {{ observed = 0.51 }}
 severe_violence_per_100k = {{ observed = 8.0, sd = 1.0 }}
 
-[parameters.safe_public_baseline]
-[parameters.safe_neighbourhood_baseline]
-[parameters.severe_share]
+[priors.safe_public_baseline]
+[priors.safe_neighbourhood_baseline]
+[priors.severe_share]
 distribution = "loguniform"
 
 [abc]
@@ -134,9 +136,12 @@ def test_finished_calibration_is_not_run_again(calibrated):
 
 
 BAD = [
-    ('[parameters.no_such_parameter]', "parameters.no_such_parameter"),
-    ('[parameters.fear_contagion]\nlow = 0.2\nhigh = 0.1', "parameters.fear_contagion"),
-    ('[parameters.fear_contagion]\nshape = 2', "parameters.fear_contagion.shape"),
+    ('[priors.no_such_parameter]', "priors.no_such_parameter"),
+    ('[priors.fear_contagion]\nlow = 0.2\nhigh = 0.1', "priors.fear_contagion"),
+    ('[priors.fear_contagion]\nshape = 2', "priors.fear_contagion.shape"),
+    # the bounds of the parameter (not only its plausible range) hold for priors
+    ('[priors.fear_contagion]\nlow = -0.5\nhigh = 0.1', "priors.fear_contagion"),
+    ('[priors.fear_contagion]\nlow = 0.1\nhigh = 1.5', "priors.fear_contagion"),
     ('[targets.crime_rate]\nobserved = 3.0', "targets.crime_rate"),
     ('[targets.safe_public_end]\nobserved = 50', "targets.safe_public_end.observed"),
     ('[abc]\npopulation_size = 0', "abc.population_size"),

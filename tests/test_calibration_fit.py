@@ -22,10 +22,8 @@ import pytest
 from scipy import stats
 
 from conftest import SCENARIOS
-from experiments.experiment_files import apply_values
-from experiments.runner import replication_seeds, run_once
+import barrios
 from experiments.scenario_files import load_scenario
-from experiments.summary import run_outcomes
 from simulation.parameters import PARAMETERS
 
 REPLICATIONS = 5
@@ -60,11 +58,9 @@ def test_calibrated_scenario_validates_and_names_its_provenance():
 
 @pytest.fixture(scope="module")
 def quito_runs():
-    scenario = load_scenario(SCENARIOS / "quito_2023_2025.toml").scenario
-    scenario = apply_values(scenario, {"city.width": 10, "city.height": 30,
-                                       "city.population": 700_000})
-    return [run_outcomes(run_once(scenario, seq).timeseries)
-            for seq in replication_seeds(SEED, REPLICATIONS)]
+    result = barrios.run(SCENARIOS / "quito_2023_2025.toml", seed=SEED, replications=REPLICATIONS,
+                         city={"width": 10, "height": 30, "population": 700_000})
+    return result.outcomes.to_dict("records")
 
 
 @pytest.mark.parametrize("name", list(OBSERVED))

@@ -1,7 +1,7 @@
 """The ``barrios`` command line, end to end at small scale.
 
 A tiny scenario file extends the shipped Quito plan by absolute path and shrinks the
-city and the run; ``barrios run`` is called in-process (``experiments.cli.main``) and
+city and the run; ``barrios run`` is called in-process (``barrios.cli.main``) and
 once as a real program, whose outputs must match the in-process run with the same seed.
 """
 
@@ -18,10 +18,10 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from conftest import ROOT, SCENARIOS
-from experiments.cli import main
-from experiments.runner import with_run_options
+from barrios.cli import main
+import barrios
 from experiments.scenario_files import load_scenario
-from simulation.config import INTERVENTIONS
+from simulation.interventions import INTERVENTIONS
 from simulation.outcomes import REPORTERS
 from simulation.parameters import PARAMETERS
 
@@ -60,7 +60,7 @@ def cli_run(tiny, tmp_path_factory) -> Path:
 
 
 def run_program(*args, cwd=None) -> subprocess.CompletedProcess:
-    command = [str(BARRIOS)] if BARRIOS.exists() else [sys.executable, "-m", "experiments.cli"]
+    command = [str(BARRIOS)] if BARRIOS.exists() else [sys.executable, "-m", "barrios"]
     return subprocess.run([*command, *map(str, args)], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=300)
 
@@ -105,7 +105,7 @@ def test_summary_means_are_the_means_of_the_replications(cli_run):
 
 
 def test_timeseries_has_every_step_of_both_replications(cli_run, tiny):
-    scenario = with_run_options(load_scenario(tiny).scenario, seed=3, replications=2)
+    scenario = barrios.scenario(tiny, seed=3, replications=2).scenario
     ts = pd.read_parquet(cli_run / "timeseries.parquet")
     assert list(ts.columns[:3]) == ["replication", "step", "date"]
     assert set(REPORTERS) <= set(ts.columns)
@@ -152,7 +152,7 @@ def test_years_option_changes_the_number_of_steps(tiny, tmp_path):
     assert main(["run", str(tiny), "--out", str(out), "--seed", "3", "--replications", "1",
                  "--years", "0.1", "--quiet"]) == 0
     ts = pd.read_parquet(out / "timeseries.parquet")
-    short = with_run_options(load_scenario(tiny).scenario, years=0.1)
+    short = barrios.scenario(tiny, years=0.1).scenario
     full = load_scenario(tiny).scenario
     assert short.n_days < full.n_days
     assert len(ts) == short.n_days + 1

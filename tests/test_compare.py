@@ -17,14 +17,17 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 
 from conftest import SCENARIOS, raw_parquet_rows
-from experiments.cli import main
-from experiments.compare import GROUP_OUTCOMES, OUTCOMES, compare, cost_per_point, t_interval
+from barrios.cli import main
+from experiments.compare import GROUP_OUTCOMES, OUTCOMES, compare
+from experiments.execution import Execution
+from experiments.statistics import ratio_of_means, t_interval
 from experiments.compare_report import terminal_text, write_outputs
 from experiments.store import load_results
 
 CITY = "[city]\nwidth = 6\nheight = 12\npopulation = 200000\n"
 NAMES = ["base_tiny", "base_copy", "plan_tiny"]
-OPTIONS = {"seed": 4, "years": 0.1, "inhabitants_per_agent": 500.0}
+OPTIONS = {"seed": 4, "years": 0.1, "scale": 500.0}
+TWO = Execution(workers=2, progress=False)
 CLI_OPTIONS = ["--seed", "4", "--years", "0.1", "--scale", "500"]
 OUTPUT_FILES = ["comparison.csv", "comparison.parquet", "groups.csv", "comparison.png",
                 "report.md", "report.html"]
@@ -45,7 +48,7 @@ def scenario_files(tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="module")
 def compared(scenario_files, tmp_path_factory):
     out = tmp_path_factory.mktemp("compare") / "out"
-    result = compare(scenario_files, replications=3, out=out, workers=2, progress=False, **OPTIONS)
+    result = compare(scenario_files, replications=3, out=out, execution=TWO, **OPTIONS)
     files = write_outputs(result)
     return result, files
 
@@ -118,11 +121,11 @@ def test_cost_per_point(compared):
             else:
                 assert math.isnan(row["mean"])
     rng = np.random.default_rng(0)
-    mean, low, high = cost_per_point(np.full(20, 2e6), np.full(20, 0.04), rng)
+    mean, low, high = ratio_of_means(np.full(20, 2e6), np.full(20, 4.0), rng)
     assert (mean, low, high) == pytest.approx((5e5, 5e5, 5e5))
-    assert all(map(math.isnan, cost_per_point(np.full(5, 1e6), np.full(5, -0.01), rng)))
+    assert all(map(math.isnan, ratio_of_means(np.full(5, 1e6), np.full(5, -1.0), rng)))
     spread = rng.normal(0.05, 0.01, 200)
-    mean, low, high = cost_per_point(np.full(200, 1e6), spread, rng)
+    mean, low, high = ratio_of_means(np.full(200, 1e6), 100 * spread, rng)
     assert low < mean < high and mean == pytest.approx(1e6 / (100 * spread.mean()))
 
 
@@ -177,20 +180,20 @@ def test_rerun_skips_stored_runs(compared, scenario_files, tmp_path):
     result, _ = compared
     folder = tmp_path / "copy"
     shutil.copytree(result.folder, folder)
-    again = compare(scenario_files, replications=3, out=folder, workers=2, progress=False, **OPTIONS)
+    again = compare(scenario_files, replications=3, out=folder, execution=TWO, **OPTIONS)
     assert (again.report.done, again.report.skipped) == (0, 9)
     assert_frame_equal(again.table, result.table)
     assert len(raw_parquet_rows(folder / "runs")) == 9
 
 
 def test_api_and_cli_share_a_folder_whatever_the_number_type(compared, scenario_files, tmp_path):
-    """``inhabitants_per_agent=500`` from Python and ``--scale 500`` from the CLI are the same
+    """``scale=500`` from Python and ``--scale 500`` from the CLI are the same
     comparison: the folder made with one is reused by the other, not refused as changed."""
     result, _ = compared
     folder = tmp_path / "copy"
     shutil.copytree(result.folder, folder)
-    again = compare(scenario_files, replications=3, out=folder, workers=2, progress=False,
-                    seed=4, years=0.1, inhabitants_per_agent=500)
+    again = compare(scenario_files, replications=3, out=folder, execution=TWO,
+                    seed=4, years=0.1, scale=500)
     assert (again.report.done, again.report.skipped) == (0, 9)
 
 

@@ -17,8 +17,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from conftest import SCENARIOS, write_tiny_experiment
-from experiments.cli import main
+from barrios.cli import main
 from experiments.store import load_results, load_timeseries
+from experiments.execution import Execution
 from experiments.sweep import sweep
 
 DASK = Path(sys.executable).with_name("dask")
@@ -111,7 +112,7 @@ def _workers_imported_the_model(address: str) -> dict:
     from distributed import Client
 
     with Client(address, timeout=30) as client:
-        return client.run(lambda: "experiments.runner" in sys.modules)
+        return client.run(lambda: "simulation.model" in sys.modules)
 
 
 def test_sweep_through_the_scheduler_equals_a_local_sweep(scheduler, tmp_path, capsys):
@@ -126,7 +127,7 @@ def test_sweep_through_the_scheduler_equals_a_local_sweep(scheduler, tmp_path, c
     # the runs ran in the cluster's worker processes, not in this one
     assert any(_workers_imported_the_model(scheduler).values())
 
-    local = sweep(path, tmp_path / "local", workers=1, progress=False).folder
+    local = sweep(path, tmp_path / "local", execution=Execution(workers=1, progress=False)).folder
     remote_runs = load_results(remote)
     assert len(remote_runs) == 8 and (remote_runs["status"] == "ok").all()
     assert_frame_equal(remote_runs.drop(columns="duration_s"),

@@ -4,7 +4,7 @@ import contextlib
 import io
 from pathlib import Path
 
-from experiments.cli import main
+from barrios.cli import main
 from simulation.parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent

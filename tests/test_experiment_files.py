@@ -1,7 +1,7 @@
 """Experiment files and designs.
 
 Every shipped example loads and makes a design of its documented size; a bad experiment
-file gives one ``ScenarioError`` line naming the file and the dotted key (and, through the
+file gives one ``BadInput`` line naming the file and the dotted key (and, through the
 CLI, exit status 2 with no traceback); designs have the properties their kind promises
 (full factorial: every combination; Latin hypercube: one point per stratum; Sobol: 2^m
 points); and budget shares become intensities that spend at most the total.
@@ -22,11 +22,11 @@ from scipy import stats
 
 from conftest import QUITO, ROOT, SCENARIOS, write_tiny_experiment
 from experiments import budget
-from experiments.cli import main
-from experiments.experiment_files import Design, Variable, load_experiment
+from barrios.cli import main
+from experiments.files import BadInput
 from experiments.sampling import make_design
-from experiments.scenario_files import ScenarioError, load_scenario
-from experiments.sweep import base_scenario, overrides_for, scenario_for
+from experiments.scenario_files import load_scenario
+from experiments.sweep import Design, Variable, load_experiment, overrides_for, scenario_for
 from simulation.parameters import PARAMETERS
 
 BARRIOS = Path(sys.executable).with_name("barrios")
@@ -61,7 +61,7 @@ def test_shipped_example_loads_and_makes_its_design(path):
     # every design point makes a valid scenario (the first and the last suffice to load)
     for i in (0, len(design) - 1):
         scenario = scenario_for(loaded, design.iloc[i].to_dict())
-        assert scenario.run.years == (exp.years or loaded.base.scenario.run.years)
+        assert scenario.run.years == loaded.study.base.scenario.run.years
 
 
 def test_budget_example_sweeps_shares_of_the_budget():
@@ -69,9 +69,9 @@ def test_budget_example_sweeps_shares_of_the_budget():
     names = loaded.experiment.budget.interventions
     assert list(loaded.variables) == [f"share_{n}" for n in names]
     design = make_design(loaded.variables, loaded.experiment.design)
-    base = base_scenario(loaded)
+    base = loaded.study.base.scenario
     point = design.iloc[0].to_dict()
-    overrides = overrides_for(loaded, base, point)
+    overrides = overrides_for(loaded, point)
     assert set(overrides) == {f"interventions.{n}.intensity" for n in names}
     assert all(0 <= v <= 1 for v in overrides.values())
     # the design point's coordinates stand for shares of the budget (budget.split), and
@@ -91,7 +91,7 @@ def test_uncertainty_example_uses_plausible_ranges():
     design = make_design(loaded.variables, loaded.experiment.design)
     for name, var in loaded.variables.items():
         assert design[name].between(var.low, var.high).all()
-    assert base_scenario(loaded).city.width == 10
+    assert loaded.study.base.scenario.city.width == 10
 
 
 # --- bad experiment files -----------------------------------------------------------------
@@ -156,7 +156,7 @@ def _assert_one_line(message: str, path: Path, key: str, contains: str):
 @pytest.mark.parametrize("case_id, body, key, contains", BAD, ids=[b[0] for b in BAD])
 def test_bad_experiment_file_is_one_line_naming_the_key(tmp_path, case_id, body, key, contains):
     path = _write_bad(tmp_path, case_id, body)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     _assert_one_line(str(info.value), path, key, contains)
     assert info.value.key == key or info.value.key.startswith(key)
@@ -185,7 +185,7 @@ def test_rejected_value_names_the_key_that_holds_it(tmp_path, key):
     body = ('[levers.lighting]\ntarget = "interventions.street_lighting.intensity"\n'
             + ("low = 0.0\n" if key == "high" else "") + value + "\n")
     path = write_tiny_experiment(tmp_path / "bad.toml", body)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     assert info.value.key == f"levers.lighting.{key}", str(info.value)
 
@@ -196,7 +196,7 @@ def test_budget_for_a_programme_the_scenario_does_not_price(tmp_path):
             '[design]\nsamples = 4\n')
     path = write_tiny_experiment(tmp_path / "budget.toml", body,
                                  scenario=SCENARIOS / "baseline_2023.toml")
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     _assert_one_line(str(info.value), path, "budget.interventions", "street_lighting")
 
@@ -204,7 +204,7 @@ def test_budget_for_a_programme_the_scenario_does_not_price(tmp_path):
 def test_budget_for_an_unknown_programme(tmp_path):
     body = '[budget]\ntotal_usd = 1_000_000\ninterventions = ["street_lighting", "fireworks"]\n'
     path = write_tiny_experiment(tmp_path / "budget.toml", body)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     _assert_one_line(str(info.value), path, "budget.interventions", "fireworks")
 
@@ -215,7 +215,7 @@ def test_budget_for_an_unknown_programme(tmp_path):
 ])
 def test_bad_city_key(tmp_path, capsys, city, key, contains):
     path = write_tiny_experiment(tmp_path / "city.toml", city=city)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     _assert_one_line(str(info.value), path, key, contains)
     assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
@@ -225,12 +225,12 @@ def test_bad_city_key(tmp_path, capsys, city, key, contains):
 
 def test_missing_base_scenario_and_bad_toml_are_one_line(tmp_path):
     path = write_tiny_experiment(tmp_path / "nobase.toml", scenario=tmp_path / "nowhere.toml")
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(path)
     assert "nowhere.toml" in str(info.value) and "\n" not in str(info.value)
     broken = tmp_path / "broken.toml"
     broken.write_text('name = "x"\nscenario = \n')
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(BadInput) as info:
         load_experiment(broken)
     assert "broken.toml" in str(info.value) and "\n" not in str(info.value)
 
@@ -252,7 +252,7 @@ def test_valid_tiny_experiment_loads(tmp_path):
     """The tiny file the other tests build on is itself valid, so the bad cases above differ
     from a good file only by what they break."""
     loaded = load_experiment(write_tiny_experiment(tmp_path / "ok.toml"))
-    base = base_scenario(loaded)
+    base = loaded.study.base.scenario
     assert (base.city.width, base.city.height, base.city.population) == (6, 12, 200_000)
     assert base.city.inhabitants_per_agent == 500 and base.run.years == pytest.approx(0.1)
     assert loaded.kinds == {"lighting": "lever", "fear_contagion": "uncertainty"}

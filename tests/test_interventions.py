@@ -11,8 +11,10 @@ from datetime import date
 
 import pytest
 
-from simulation.config import Intervention, PatrolUnits, PoliceOperations
-from simulation.interventions import ramp_fraction
+from simulation.interventions import InterventionSettings as Intervention
+from simulation.interventions import OperationSettings as PoliceOperations
+from simulation.interventions import PatrolSettings as PatrolUnits
+from simulation.timeline import ramp_fraction
 
 START = date(2023, 1, 1)
 

@@ -11,7 +11,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 
 from simulation import perception, routine, victimization
-from simulation.model import LIGHTING_DISORDER_WORKS_RATE
 from simulation.offending import active_offenders
 from simulation.routine import NOWHERE
 
@@ -64,7 +63,7 @@ def test_offence_rate_and_target_weights(state):
     suitability = people * rng.uniform(0.5, 1.5, city.n)
     res = pop.residents_per_barrio
     for night in (False, True):
-        street_share = np.minimum(people / np.maximum(res, 1), 3.0)
+        street_share = np.minimum(people / np.maximum(res, 1), params.street_share_cap)
         log_risk = (-params.guardianship_effect * street_share
                     - params.police_deterrence_effect * city.layer("police_presence")
                     - params.collective_efficacy_effect * city.layer("collective_efficacy")
@@ -98,8 +97,10 @@ def test_a_phase_draws_and_hits_as_the_array_version_did(state):
     offenders = pop.youth_index[:60]
     loc = routine.night_locations(pop, state.params, np.empty(0, np.int64), np.random.default_rng(5))
     loc[offenders] = offenders % 4  # four barrios full of offenders
-    state.params.offences_per_offender_phase *= 50  # enough offences for some victims
-    state.params.arrest_probability_per_offence = 0.9  # and some arrests
+    state.params = state.params.replace(  # enough offences for some victims, and arrests
+        offences_per_offender_phase=10.0, arrest_probability_per_offence=0.9,
+        police_arrest_effect=5.0)
+    city.layer("police_presence")[:4] = 2.0  # police where the offenders are
     state.rng = np.random.default_rng(6)
     outcome = victimization.run_phase(state, loc, offenders, night=True)
 
@@ -143,11 +144,13 @@ def test_perception_updates(state):
     sp, sn, scar = pop.safe_public.copy(), pop.safe_neighbourhood.copy(), pop.scar.copy()
     drop = params.own_victimization_drop
     sp[victims] -= drop
-    sn[victims] -= np.where(where == pop.home[victims], drop, 0.5 * drop)
+    sn[victims] -= np.where(where == pop.home[victims], drop,
+                            params.away_neighbourhood_drop_share * drop)
     scar[victims] += params.victimization_scar
     ties = pop.ties[victims].ravel()
     np.subtract.at(sp, ties, np.float32(params.tie_victimization_drop))
-    np.subtract.at(sn, ties, np.float32(0.5 * params.tie_victimization_drop))
+    np.subtract.at(sn, ties, np.float32(params.tie_neighbourhood_drop_share
+                                        * params.tie_victimization_drop))
     perception.victimization_shock(pop, params, victims, where)
     for got, expected in ((pop.safe_public, sp), (pop.safe_neighbourhood, sn), (pop.scar, scar)):
         assert_array_equal(got, expected)
@@ -165,7 +168,7 @@ def test_perception_updates(state):
 
 def test_conversations_and_clip(state):
     pop, params = state.population, state.params
-    params.conversations_per_week = 20.0  # many talks: some residents talk twice
+    state.params = params = params.replace(conversations_per_week=7.0)  # some talk twice
     states = [pop.safe_public.copy(), pop.safe_neighbourhood.copy()]
     rng = np.random.default_rng(8)
     talks = rng.poisson(pop.n * params.conversations_per_week / 7)
@@ -217,7 +220,7 @@ def test_attractiveness_legitimacy_and_works(state):
     light = lighting.copy()
     light[lit] += params.lighting_installation_rate * (1 - light[lit])
     target = state.initial_disorder * (1 - params.public_space_disorder_reduction * recovered)
-    rate = np.where(recovered, LIGHTING_DISORDER_WORKS_RATE, params.disorder_drift)
+    rate = np.where(recovered, params.recovery_works_rate, params.disorder_drift)
     dis = disorder + rate * (target - disorder)
     state._works()
     assert_array_equal(lighting, light)

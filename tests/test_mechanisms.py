@@ -14,15 +14,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from mesa.agentset import AbstractAgentSet
 
 from conftest import final_outcomes, paired_z, run_model, shipped, small_scenario, timeseries
 from simulation import BarriosModel, committees, offending, perception, routine, victimization
 from simulation.city import LAYERS, City, synthetic_layout
-from simulation.config import INTERVENTIONS
-from simulation.interventions import ramp_fraction
+from simulation.interventions import INTERVENTIONS
+from simulation.timeline import ramp_fraction
 from simulation.parameters import PARAMETERS, Params
-from simulation.population import Resident, Youth
 
 K = 4.0  # standard errors allowed for a two-sided statistical check (p ~ 6e-5)
 
@@ -79,10 +77,8 @@ def test_disadvantage_shift_raises_disadvantage_everywhere():
 
 def test_every_layer_is_a_mesa_property_layer_viewed_by_the_flat_arrays(small_model):
     model = small_model
-    mesa_layers = model.grid._mesa_property_layers
-    assert set(LAYERS) <= set(mesa_layers)
     for name in LAYERS:
-        data = mesa_layers[name].data
+        data = getattr(model.grid, name).data  # Mesa's public access to a property layer
         assert data.shape == (model.city.width, model.city.height)
         flat = model.city.layer(name)
         assert np.shares_memory(flat, data), name
@@ -91,7 +87,7 @@ def test_every_layer_is_a_mesa_property_layer_viewed_by_the_flat_arrays(small_mo
 
 def test_writing_a_flat_layer_changes_the_mesa_layer(fresh_model):
     city = fresh_model.city
-    data = fresh_model.grid._mesa_property_layers["lighting"].data
+    data = fresh_model.grid.lighting.data
     b = 5 * city.height + 17  # x = 5, y = 17
     city.layer("lighting")[b] = 0.123
     assert data[5, 17] == 0.123
@@ -137,43 +133,24 @@ def test_number_of_residents_is_population_over_scale(small_model):
     # stochastic rounding per barrio: variance at most 1/4 per barrio
     tolerance = K * np.sqrt(len(model.valid_barrios) / 4)
     assert abs(model.population.n - expected) < tolerance
-    assert len(model.agents_by_type[Resident]) + len(model.agents_by_type[Youth]) == model.population.n
+
+
+def test_the_mesa_agents_are_the_few_and_residents_are_arrays(small_model):
+    """Committees, UPC posts and patrol units are Mesa agents on the grid; the 28,000
+    residents are arrays, with no per-resident objects."""
+    model = small_model
+    few = len(model.committees) + len(model.police.posts) + len(model.police.units)
+    assert few > 0 and len(model.agents) == few
+    assert all(agent.cell is model.city.cell(agent.barrio) for agent in model.agents)
 
 
 @pytest.mark.parametrize("youth_share", [None, 0.4])
 def test_youth_share_follows_the_parameter(youth_share):
     params = {} if youth_share is None else {"youth_share": youth_share}
     model = BarriosModel(small_scenario(parameters=params), rng=3)
-    p = Params(params).youth_share
+    p = Params(**params).youth_share
     pop = model.population
     assert abs(pop.youth.mean() - p) < K * binomial_se(p, pop.n)
-    assert len(model.agents_by_type[Youth]) == pop.youth.sum()
-
-
-def test_agent_sets_read_the_population_arrays(fresh_model):
-    model, pop = fresh_model, fresh_model.population
-    youth, residents = model.agents_by_type[Youth], model.agents_by_type[Resident]
-    assert isinstance(youth, AbstractAgentSet) and isinstance(residents, AbstractAgentSet)
-    assert all(pop.youth[a.index] for a in youth)
-    assert not any(pop.youth[a.index] for a in residents)
-
-    agent = next(iter(youth))
-    pop.propensity[agent.index] = 0.4321
-    assert agent.propensity == pytest.approx(0.4321)
-    pop.safe_public[agent.index] = 0.05
-    assert agent.safe_public == pytest.approx(0.05)
-    assert youth.get("safe_public")[list(youth).index(agent)] == pytest.approx(0.05)
-
-    pop.detained_until[agent.index] = model.day + 3
-    assert agent.detained
-    pop.detained_until[agent.index] = model.day
-    assert not agent.detained
-
-    adult = next(iter(residents))
-    pop.committee_member[adult.index] = True
-    assert adult.committee_member
-    assert adult.cell is model.city.cells[pop.home[adult.index]]
-    np.testing.assert_array_equal(adult.ties, pop.ties[adult.index])
 
 
 # ===================================================================================
@@ -201,7 +178,7 @@ def test_fear_reduces_night_outings(fresh_model):
     p = params.night_outing_probability
     assert abs(_night_share(model, 1.0, seed=2) - p) < K * binomial_se(p, n)
     # ... and with fear_stay_home_strength = 1 a fully fearful one never goes out
-    params.fear_stay_home_strength = 1.0
+    model.params = params.replace(fear_stay_home_strength=1.0)
     assert _night_share(model, 0.0, seed=3) == 0.0
 
 
@@ -236,8 +213,8 @@ def test_detained_residents_are_nowhere_until_released(fresh_model):
     model, pop, params = fresh_model, fresh_model.population, fresh_model.params
     pop.detained_until[:] = -10**6
     pop.safe_public[:] = 1.0
-    params.night_outing_probability = 1.0
-    params.day_activity_probability = 1.0
+    model.params = params = params.replace(night_outing_probability=1.0,
+                                           day_activity_probability=1.0)
     who = np.random.default_rng(0).choice(pop.n, 200, replace=False)
     day = model.day
     pop.detained_until[who] = day + 10
@@ -352,7 +329,7 @@ def test_more_people_out_means_more_guardians_per_person(small_model):
         return many / few
 
     with_guardians = per_person_ratio(model.params)
-    without = per_person_ratio(Params({"guardianship_effect": 0.0}))
+    without = per_person_ratio(Params(guardianship_effect=0.0))
     assert np.all(with_guardians < 1)
     assert np.all(with_guardians < without)
 
@@ -376,11 +353,10 @@ def test_cero_acoso_lowers_womens_share_of_victims(fresh_model):
     """Where many people are present together, offences fall on them by vulnerability:
     halving women's extra risk (Cero Acoso) lowers women's share of the victims."""
     model, pop = fresh_model, fresh_model.population
-    params = model.params
-    params.women_public_vulnerability = 3.0
-    params.cero_acoso_vulnerability_reduction = 0.5
-    params.offences_per_offender_phase = 1.0
-    params.guardianship_effect = 0.0  # crowds would otherwise deter almost every offence
+    # without guardianship, crowds would otherwise deter almost every offence
+    model.params = model.params.replace(
+        women_public_vulnerability=3.0, cero_acoso_vulnerability_reduction=0.5,
+        offences_per_offender_phase=1.0, guardianship_effect=0.0)
     rng = np.random.default_rng(5)
     crowded = model.valid_barrios[:10]
     loc = rng.choice(crowded, pop.n).astype(np.int32)  # everybody in ten crowded barrios
@@ -439,7 +415,7 @@ def test_offences_per_resident_do_not_depend_on_the_scale():
 def test_severe_chance_rises_with_recruitment_pressure_and_disadvantage(small_model):
     city = small_model.city
     calm = victimization.severe_chance(city, Params())
-    pressed = victimization.severe_chance(city, Params({"recruitment_pressure": 0.5}))
+    pressed = victimization.severe_chance(city, Params(recruitment_pressure=0.5))
     assert np.all(pressed > calm)
     dis = city.layer("disadvantage")
     valid = small_model.valid_barrios
@@ -515,11 +491,11 @@ def test_runaway_attractiveness_keeps_rates_finite():
 
 
 def test_propensity_target_rises_with_disadvantage_and_recruitment(fresh_model):
-    model, pop, city = fresh_model, fresh_model.population, fresh_model.city
+    pop, city = fresh_model.population, fresh_model.city
     pop.in_sports[:] = False
     pop.in_prevention[:] = False
     youth = pop.youth & (pop.propensity_base > 0)
-    low_params = Params({"offending_propensity_mean": 0.005})
+    low_params = Params(offending_propensity_mean=0.005)
     base = offending.target_propensity(pop, city, low_params)
 
     dis = city.layer("disadvantage")
@@ -530,7 +506,7 @@ def test_propensity_target_rises_with_disadvantage_and_recruitment(fresh_model):
     assert np.all(poorer[youth] > base[youth])
 
     recruited = offending.target_propensity(
-        pop, city, Params({"offending_propensity_mean": 0.005, "recruitment_pressure": 0.3}))
+        pop, city, Params(offending_propensity_mean=0.005, recruitment_pressure=0.3))
     assert np.all(recruited[youth] > base[youth])
     assert np.all(base[~pop.youth] == 0)  # only youth offend
 
@@ -564,7 +540,7 @@ def test_propensity_moves_gradually_toward_its_target(fresh_model):
 @pytest.mark.parametrize("places_per_barrio", [2.0, 5.0])
 def test_sports_enrolment_never_exceeds_places(fresh_model, places_per_barrio):
     pop, params, city = fresh_model.population, fresh_model.params, fresh_model.city
-    params.sports_uptake = 1.0
+    params = params.replace(sports_uptake=1.0)
     places = np.where(np.arange(city.n) % 2 == 0, places_per_barrio, 0.0)
     offending.enrol_sports(pop, places, params, np.random.default_rng(1))
     enrolled = np.bincount(pop.home[pop.in_sports], minlength=city.n)
@@ -736,8 +712,8 @@ def test_perception_recovers_after_a_shock_in_the_model():
 @pytest.mark.parametrize("fear, reassurance, moves_down", [(0.08, 0.02, True), (0.05, 0.05, False)])
 def test_fear_spreads_more_easily_than_reassurance(fresh_model, fear, reassurance, moves_down):
     pop, params = fresh_model.population, fresh_model.params
-    params.fear_contagion, params.reassurance = fear, reassurance
-    params.conversations_per_week = 7.0
+    params = params.replace(fear_contagion=fear, reassurance=reassurance,
+                            conversations_per_week=7.0)
     rng = np.random.default_rng(3)
     spread = rng.uniform(-0.25, 0.25, pop.n).astype(np.float32)
     for state in (pop.safe_public, pop.safe_neighbourhood):
@@ -915,7 +891,7 @@ def test_hot_spot_patrols_go_where_most_incidents_are_reported():
     patrolled = np.array([u.barrio for u in model.police.units])
     assert len(patrolled) > 0
     assert np.isin(patrolled, hot).all()
-    assert all(u.cell is model.city.cells[u.barrio] for u in model.police.units)
+    assert all(u.cell is model.city.cell(u.barrio) for u in model.police.units)
     presence = model.city.layer("police_presence") - model.police.upc_presence
     assert np.all(presence[np.setdiff1d(np.arange(model.city.n), hot)] == 0)
 

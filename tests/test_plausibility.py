@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from conftest import paired_z, shipped, timeseries, run_model
-from experiments.runner import replication_seeds
+from experiments.runs import replication_seed
 
 SEED = 2023
 REPLICATIONS = 4
@@ -25,7 +25,7 @@ MEASURES = ["safe_public", "safe_neighbourhood"]
 def _runs(name: str) -> list:
     scenario = shipped(name, run={"years": YEARS})
     return [timeseries(run_model(scenario, rng=seq))
-            for seq in replication_seeds(SEED, REPLICATIONS)]
+            for seq in (replication_seed(SEED, k) for k in range(REPLICATIONS))]
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from conftest import SCENARIOS, shipped, timeseries
-from experiments.execution import replication_seed
-from experiments.runner import replication_seeds, run_once, run_replications
+from experiments.replications import replicate
+from experiments.runs import Run, days_to_record, execute_run, replication_seed, simulate
 from experiments.scenario_files import LoadedScenario
 from simulation import BarriosModel
 
@@ -42,17 +42,15 @@ def test_scenario_seed_is_the_default_seed(quito):
 
 
 def test_same_seed_sequence_gives_identical_results(quito):
-    seq = replication_seeds(9, 1)[0]
-    a = run_once(quito, seq, replication=0)
-    b = run_once(quito, replication_seeds(9, 1)[0], replication=0)
+    a = simulate(quito, seed=9, replication=0)
+    b = simulate(quito, seed=9, replication=0)
     assert_frame_equal(a.timeseries, b.timeseries)
     assert_frame_equal(a.barrios, b.barrios)
     assert a.residents == b.residents
 
 
 def test_different_replications_differ(quito):
-    s0, s1 = replication_seeds(9, 2)
-    a, b = run_once(quito, s0, replication=0), run_once(quito, s1, replication=1)
+    a, b = simulate(quito, seed=9, replication=0), simulate(quito, seed=9, replication=1)
     outcomes = ["safe_public", "safe_neighbourhood", "incidents", "victimization_12m"]
     for col in outcomes:
         assert not np.array_equal(a.timeseries[col].to_numpy(), b.timeseries[col].to_numpy()), col
@@ -73,7 +71,7 @@ def test_replication_k_does_not_depend_on_the_number_requested(quito):
             update={"replications": replications})})
         loaded = LoadedScenario(scenario, SCENARIOS / "quito_2023_2025.toml",
                                 (SCENARIOS / "quito_2023_2025.toml",))
-        return list(itertools.islice(run_replications(loaded), 2))  # results come lazily
+        return list(itertools.islice(replicate(loaded), 2))  # results come lazily
 
     two, five = first_two(2), first_two(5)
     for k in (0, 1):
@@ -81,14 +79,16 @@ def test_replication_k_does_not_depend_on_the_number_requested(quito):
         assert (two[k].timeseries["replication"] == k).all()
         assert_frame_equal(two[k].timeseries, five[k].timeseries)
         assert_frame_equal(two[k].barrios, five[k].barrios)
-    # and the spawned seed streams themselves agree
-    for a, b in zip(replication_seeds(quito.run.seed, 2), replication_seeds(quito.run.seed, 5)):
-        assert a.spawn_key == b.spawn_key and a.entropy == b.entropy
+    # and replication k's stream is child k of the seed, whatever the number spawned
+    for n in (2, 5):
+        for k, child in enumerate(np.random.SeedSequence(quito.run.seed).spawn(n)[:2]):
+            stream = replication_seed(quito.run.seed, k)
+            assert (child.spawn_key, child.entropy) == (stream.spawn_key, stream.entropy)
     assert not two[0].timeseries["safe_public"].equals(two[1].timeseries["safe_public"])
 
 
-def test_run_once_tables_have_dates_and_steps(quito):
-    result = run_once(quito, replication_seeds(9, 1)[0], replication=3)
+def test_simulate_tables_have_dates_and_steps(quito):
+    result = simulate(quito, seed=9, replication=3)
     ts = result.timeseries
     assert list(ts.columns[:3]) == ["replication", "step", "date"]
     assert (ts["replication"] == 3).all() and (result.barrios["replication"] == 3).all()
@@ -99,9 +99,9 @@ def test_run_once_tables_have_dates_and_steps(quito):
 
 def test_recording_fewer_days_keeps_those_days_and_the_run_unchanged(quito):
     """Batch runs record only the days they keep; the simulation is the same run."""
-    daily = run_once(quito, np.random.SeedSequence(9))
+    daily = simulate(quito, seed=9)
     days = {7, 30, 31, 60}
-    sparse = run_once(quito, np.random.SeedSequence(9), record_days=days)
+    sparse = simulate(quito, seed=9, record_days=days)
     last = int(daily.timeseries["step"].iloc[-1])
     assert sparse.timeseries["step"].tolist() == sorted(days | {0, last})
     kept = daily.timeseries[daily.timeseries["step"].isin(sparse.timeseries["step"])]
@@ -109,15 +109,13 @@ def test_recording_fewer_days_keeps_those_days_and_the_run_unchanged(quito):
     assert_frame_equal(sparse.barrios, daily.barrios)
 
 
-def test_execute_run_records_only_what_its_spec_keeps(quito):
-    from experiments.execution import RunSpec, days_to_record, execute_run
-
-    spec = RunSpec(point=0, replication=0, seed=3, scenario=quito,
-                   scalars=("safe_public_end", "safe_public@2023-02-15"),
-                   timeseries=("safe_public",), timeseries_every_days=30)
-    assert days_to_record(spec, quito) == {0, 30, 60, 90, 45}
-    row, series = execute_run(spec)
-    daily = run_once(quito, replication_seed(3, 0)).timeseries.set_index("date")
+def test_execute_run_records_only_what_its_run_keeps(quito):
+    run = Run(point=0, replication=0, seed=3, scenario=quito,
+              scalars=("safe_public_end", "safe_public@2023-02-15"),
+              timeseries=("safe_public",), timeseries_every_days=30)
+    assert days_to_record(run, quito) == {0, 30, 60, 90, 45}
+    row, series = execute_run(run)
+    daily = simulate(quito, seed=3).timeseries.set_index("date")
     assert row["safe_public@2023-02-15"] == daily.loc["2023-02-15", "safe_public"]
     assert row["safe_public_end"] == daily["safe_public"].iloc[-1]
     assert series["step"].tolist() == [s for s in daily["step"] if s % 30 == 0] + (

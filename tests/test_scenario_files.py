@@ -14,14 +14,9 @@ from textwrap import dedent
 import pandas as pd
 import pytest
 
-from experiments.scenario_files import (
-    LoadedScenario,
-    ScenarioError,
-    load_scenario,
-    scenario_summary,
-    validate_scenario,
-)
-from simulation.interventions import ramp_fraction
+from experiments.files import BadInput
+from experiments.scenario_files import LoadedScenario, load_scenario, scenario_summary
+from simulation.timeline import ramp_fraction
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
@@ -42,8 +37,8 @@ def write(name: str, text: str) -> Path:
 
 
 def error(name: str) -> str:
-    """Load ``name``, expecting a ScenarioError; return its one-line message."""
-    with pytest.raises(ScenarioError) as caught:
+    """Load ``name``, expecting a BadInput; return its one-line message."""
+    with pytest.raises(BadInput) as caught:
         load_scenario(name)
     message = str(caught.value)
     assert "\n" not in message, message
@@ -118,10 +113,6 @@ def test_ramp_from_accepts_an_integer():
     write("ok.toml", "[interventions.upc_posts]\nramp_from = 1\n")
     item = load_scenario("ok.toml").scenario.interventions.upc_posts
     assert item.ramp_from == 1.0 and isinstance(item.ramp_from, float)
-
-
-def test_validate_scenario_is_load_scenario():
-    assert validate_scenario(SCENARIOS / "baseline_2023.toml").scenario.name == "baseline_2023"
 
 
 # --- extend ---------------------------------------------------------------------------
@@ -427,8 +418,8 @@ def test_csv_value_out_of_range():
 
 def test_csv_value_not_a_number():
     assert csv_error("row,col,population,disadvantage\n0,0,many,0.5\n") == (
-        "data/barrios.csv: column population, row 1 (line 2): expected a number >= 0, "
-        "found 'many'")
+        "data/barrios.csv: column population, row 1 (line 2): expected a number in "
+        "[0, 1e+09], found 'many'")
 
 
 def test_csv_empty_cell():
@@ -472,7 +463,7 @@ def test_scenario_error_survives_pickling():
     """Errors raised in worker processes must reach the parent intact."""
     import pickle
 
-    err = ScenarioError(Path("a.toml"), "run.years", "expected a number, found 'x' (str)")
+    err = BadInput(Path("a.toml"), "run.years", "expected a number, found 'x' (str)")
     again = pickle.loads(pickle.dumps(err))
     assert str(again) == str(err) == "a.toml: run.years: expected a number, found 'x' (str)"
 

@@ -126,7 +126,7 @@ def test_bad_sizes_and_methods():
 def test_sobol_takes_parameters_detected_above_the_noise_before_large_noisy_ones():
     """A huge μ* whose interval reaches into the noise must not crowd out a smaller one
     that Morris detected; among equals, larger relative μ* first."""
-    from experiments.sensitivity_runner import top_parameters
+    from experiments.sensitivity_study import top_parameters
 
     rows = [  # outcome, parameter, mu_star, influential
         ("a", "noisy_big", 20.0, False), ("a", "detected_small", 5.0, True),

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 from experiments import execution
-from experiments.cli import main
-from experiments.execution import replication_seed
-from experiments.sensitivity_runner import MAIN_OUTCOMES, load_sensitivity, sensitivity
+from barrios.cli import main
+from experiments.execution import Execution
+from experiments.runs import replication_seed
+from experiments.sensitivity_report import write_outputs
+from experiments.sensitivity_study import MAIN_OUTCOMES, load_sensitivity, sensitivity
 from experiments.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,15 +26,17 @@ TINY = """
 name = "sensitivity_tiny"
 scenario = "tiny_scenario.toml"
 seed = 5
+
+[run]
 years = 0.1
-inhabitants_per_agent = 500
 
 [city]
+inhabitants_per_agent = 500
 width = 6
 height = 12
 population = 200_000
 
-[parameters]
+[vary]
 groups = []
 include = ["memory_decay", "own_victimization_drop", "fear_contagion", "lighting_perception_effect"]
 
@@ -125,10 +129,11 @@ def test_an_interrupted_analysis_resumes_to_the_same_indices(tiny_run, cluster, 
         pd.read_parquet(p).iloc[:25].to_parquet(p, index=False)
     kept = len(ResultStore(folder / "morris").runs())
     assert 0 < kept < 40
-    result = sensitivity(load_sensitivity(path), folder, stages="morris", scheduler=cluster,
-                         progress=False)
-    assert result["morris"].runs.report.skipped == kept
-    assert result["morris"].runs.report.done == 40 - kept
+    result = sensitivity(load_sensitivity(path), folder, stages="morris",
+                         execution=Execution(scheduler=cluster, progress=False))
+    assert result.morris.runs.report.skipped == kept
+    assert result.morris.runs.report.done == 40 - kept
+    write_outputs(result.loaded, result.morris, None, folder)
     pd.testing.assert_frame_equal(pd.read_csv(out / "morris_indices.csv"),
                                   pd.read_csv(folder / "morris_indices.csv"))
 
@@ -168,16 +173,19 @@ def test_common_random_numbers_across_design_points(tiny_run):
 
 
 BAD = [
-    ("parameters.include[0]", 'include = ["memory_decay"]', 'include = ["no_such_parameter"]',
+    ("vary.include[0]", 'include = ["memory_decay"]', 'include = ["no_such_parameter"]',
      "expected a parameter listed by `barrios params`"),
     ("sobol.samples", "samples = 4", "samples = 6", "expected a power of two"),
     ("morris.trajectories", "trajectories = 4", "trajectories = 1", "expected"),
-    ("parameters.ranges.memory_decay", "[morris]",
-     "[parameters.ranges.memory_decay]\nlow = 0.5\nhigh = 0.1\n[morris]", "expected low < high"),
-    ("parameters.groups[0]", "groups = []", 'groups = ["astrology"]', "expected one of"),
+    ("vary.ranges.memory_decay", "[morris]",
+     "[vary.ranges.memory_decay]\nlow = 0.5\nhigh = 0.1\n[morris]", "expected low < high"),
+    ("vary.groups[0]", "groups = []", 'groups = ["astrology"]', "expected one of"),
     ("colour", 'name = "sensitivity_tiny"', 'name = "sensitivity_tiny"\ncolour = "red"', "unknown key"),
     ("outcomes[0]", "seed = 5", 'seed = 5\noutcomes = ["happiness"]', "expected one of"),
-    ("city.widht", "width = 6", "widht = 6", "expected a [city] key"),
+    ("city.widht", "width = 6", "widht = 6", "unknown key; expected one of population"),
+    ("sobol.city.height", "top = 2", "top = 2\n[sobol.city]\nheight = 1", "expected an integer"),
+    ("parameters.memory_decay", "[morris]", "[parameters]\nmemory_decay = 3.0\n[morris]",
+     "expected a number in [0, 1]"),
 ]
 
 

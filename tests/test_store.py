@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from conftest import raw_parquet_rows
-from experiments.analysis import pareto_front, point_means, prim_box
+from experiments.sweep_analysis import pareto_front, point_means, prim_box
 from experiments.store import ExperimentChanged, ResultStore, load_results, load_timeseries
 
 # --- reading a sweep's folder ------------------------------------------------------------
@@ -76,6 +76,7 @@ def test_leftovers_of_a_kill_are_deleted_on_open(tmp_path):
     # and half-written temporary files
     (store.runs_dir / "part-000003.tmp").write_bytes(b"PAR1 half")
     (store.ts_dir / "part-000003.tmp").write_bytes(b"PAR1 half")
+    store.close()  # the writer is gone
     reopened = ResultStore(tmp_path).open(MANIFEST)
     assert sorted(p.name for p in reopened.ts_dir.iterdir()) == ["part-000001.parquet"]
     assert sorted(p.name for p in reopened.runs_dir.iterdir()) == ["part-000001.parquet"]
@@ -94,13 +95,14 @@ def test_a_batch_is_committed_by_its_runs_part(tmp_path):
     assert sorted(p.name for p in store.runs_dir.iterdir()) == ["part-000001.parquet",
                                                                 "part-000002.parquet"]
     assert sorted(p.name for p in store.ts_dir.iterdir()) == ["part-000001.parquet"]
-    ResultStore(tmp_path).open(MANIFEST)  # nothing to clean
+    store.close()
+    ResultStore(tmp_path).open(MANIFEST).close()  # nothing to clean
     assert set(store.timeseries()["run_id"]) == {"a"}
     assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_the_manifest_is_written_once(tmp_path):
-    ResultStore(tmp_path).open(MANIFEST)
+    ResultStore(tmp_path).open(MANIFEST).close()
     first = (tmp_path / "experiment.json").read_bytes()
     store = ResultStore(tmp_path).open({**MANIFEST, "created": "second"})
     assert (tmp_path / "experiment.json").read_bytes() == first
@@ -112,6 +114,7 @@ def test_a_different_experiment_is_refused_and_nothing_changes(tmp_path):
     store = ResultStore(tmp_path).open(MANIFEST)
     store.write_batch(_rows(["a"]), _series(["a"]))
     (store.ts_dir / "part-000009.parquet").write_bytes(b"leftover")
+    store.close()
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     other = {"fingerprint": "def", "definition": {"experiment": {"seed": 2}}}
     with pytest.raises(ExperimentChanged) as info:

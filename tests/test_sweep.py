@@ -23,12 +23,15 @@ from pandas.testing import assert_frame_equal
 
 from conftest import QUITO, raw_parquet_rows, shipped, write_tiny_experiment
 from experiments import execution
-from experiments.cli import main
-from experiments.execution import RunSpec, execute, execute_run, replication_seed, run_id
-from experiments.experiment_files import load_experiment
+from barrios.cli import main
+from experiments.execution import Execution, execute
+from experiments.runs import Run, execute_run, replication_seed, run_id
 from experiments.sampling import make_design
 from experiments.store import ExperimentChanged, ResultStore, load_results, load_timeseries
-from experiments.sweep import base_scenario, manifest, overrides_for, sweep
+from experiments.study import manifest
+from experiments.sweep import load_experiment, overrides_for, sweep
+
+SERIAL = Execution(workers=1, progress=False)
 
 BARRIOS = Path(sys.executable).with_name("barrios")
 SCALARS = ["safe_public_change", "cost_usd_total", "victimization_12m_end", "safe_public@2023-01-21"]
@@ -76,7 +79,7 @@ def test_time_series_are_kept_every_n_days(tiny_sweeps):
     ts = load_timeseries(tiny_sweeps.one.folder)
     assert set(ts["run_id"]) == set(runs["run_id"])
     assert {"run_id", "step", "date", "safe_public", "incidents"} <= set(ts.columns)
-    n_days = base_scenario(load_experiment(tiny_sweeps.path)).n_days  # the last step
+    n_days = load_experiment(tiny_sweeps.path).study.base.scenario.n_days  # the last step
     for _, one_run in ts.groupby("run_id"):
         steps = one_run["step"].tolist()
         assert steps == sorted(set(range(0, n_days + 1, 5)) | {n_days})
@@ -90,7 +93,7 @@ def test_rerun_skips_everything(tiny_sweeps, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(tiny_sweeps.one.folder, folder)
     before = _snapshot(folder / "runs")
-    again = sweep(tiny_sweeps.path, folder, workers=1, progress=False)
+    again = sweep(tiny_sweeps.path, folder, execution=SERIAL)
     assert again.report.skipped == tiny_sweeps.total and again.report.done == 0
     assert _snapshot(folder / "runs") == before
 
@@ -98,7 +101,7 @@ def test_rerun_skips_everything(tiny_sweeps, tmp_path):
 def test_run_ids_are_stable(tiny_sweeps):
     runs = load_results(tiny_sweeps.one.folder)
     exp = load_experiment(tiny_sweeps.path)
-    name = exp.base.scenario.name
+    name = exp.study.base.scenario.name
     for row in runs.itertuples():
         values = {"lighting": row.lighting, "fear_contagion": row.fear_contagion}
         assert row.run_id == run_id(name, values, 5, row.replication)
@@ -107,10 +110,10 @@ def test_run_ids_are_stable(tiny_sweeps):
            run_id(name, values, 5, 1), run_id(name, values, 6, 0), run_id("other", values, 5, 0)}
     assert len(ids) == 5
     assert run_id(name, dict(reversed(values.items())), 5, 0) == run_id(name, values, 5, 0)
-    scenario = base_scenario(exp)
-    spec = RunSpec(point=0, replication=1, seed=5, scenario=scenario, values=values)
+    scenario = exp.study.base.scenario
+    spec = Run(point=0, replication=1, seed=5, scenario=scenario, values=values)
     assert spec.run_id == run_id(name, values, 5, 1)
-    assert RunSpec(point=3, replication=1, seed=5, scenario=scenario, values=values).run_id == spec.run_id
+    assert Run(point=3, replication=1, seed=5, scenario=scenario, values=values).run_id == spec.run_id
     assert len(set(runs["run_id"])) == len(runs)
 
 
@@ -217,7 +220,8 @@ def test_sigkill_and_resume_equals_an_uninterrupted_sweep(tmp_path):
     done, failed, skipped = map(int, m.groups())
     assert failed == 0 and done + skipped == total and skipped >= stored_at_kill
 
-    reference = sweep(path, tmp_path / "uninterrupted", workers=2, progress=False).folder
+    reference = sweep(path, tmp_path / "uninterrupted",
+                      execution=Execution(workers=2, progress=False)).folder
     runs, ref = load_results(folder), load_results(reference)
     assert len(runs) == total and runs["run_id"].is_unique and (runs["status"] == "ok").all()
     assert_frame_equal(_without_duration(runs), _without_duration(ref))
@@ -265,11 +269,12 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, cluster, monke
     good = _city_table(scenario)
     broken = good.drop(columns="disadvantage")
     scalars = ("safe_public_change", "cost_usd_total")
-    specs = [RunSpec(point=i, replication=0, seed=3, scenario=scenario, values={"case": i},
-                     scalars=scalars, timeseries=("safe_public",),
-                     city_table=broken if i == 1 else good) for i in range(3)]
+    specs = [Run(point=i, replication=0, seed=3, scenario=scenario, values={"case": i},
+                 scalars=scalars, timeseries=("safe_public",),
+                 city_table=broken if i == 1 else good) for i in range(3)]
     store = ResultStore(tmp_path / "out").open({"fingerprint": "failing"})
-    report = execute(specs, store, total=3, scheduler=cluster, progress=False)
+    on_cluster = Execution(scheduler=cluster, progress=False)
+    report = execute(specs, store, on_cluster)
     assert (report.done, report.failed) == (3, 1)
     runs = store.runs().set_index("point")
     assert runs.loc[1, "status"] == "failed"
@@ -283,10 +288,10 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, cluster, monke
                                      specs[2].run_id: "ok"}
 
     # retried with a fixed input (same run id): the latest record wins
-    fixed = RunSpec(point=1, replication=0, seed=3, scenario=scenario, values={"case": 1},
-                    scalars=scalars, timeseries=("safe_public",), city_table=good)
+    fixed = Run(point=1, replication=0, seed=3, scenario=scenario, values={"case": 1},
+                scalars=scalars, timeseries=("safe_public",), city_table=good)
     assert fixed.run_id == specs[1].run_id
-    report = execute([fixed], store, total=1, scheduler=cluster, progress=False)
+    report = execute([fixed], store, on_cluster)
     assert (report.done, report.failed) == (1, 0)
     runs = store.runs()
     assert len(runs) == 3 and (runs["status"] == "ok").all() and runs["run_id"].is_unique
@@ -314,21 +319,22 @@ def test_failed_runs_are_retried_only_when_asked(tmp_path, capsys):
     path = write_tiny_experiment(tmp_path / "retry.toml", RETRY_BODY, replications=1)
     folder = tmp_path / "out"
     loaded = load_experiment(path)
-    store = ResultStore(folder).open(manifest(loaded))
+    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.study.sources))
     design = make_design(loaded.variables, loaded.experiment.design)
-    base = base_scenario(loaded)
+    base = loaded.study.base.scenario
     broken = _city_table(base).drop(columns="disadvantage")
     failed_rows = []
     for point, values in enumerate(design.to_dict("records")):
-        spec = RunSpec(point=point, replication=0, seed=5, scenario=base, values=values,
-                       overrides=overrides_for(loaded, base, values),
-                       scalars=tuple(loaded.experiment.outcomes.scalars), city_table=broken)
+        spec = Run(point=point, replication=0, seed=5, scenario=base, values=values,
+                   overrides=overrides_for(loaded, values),
+                   scalars=tuple(loaded.scalars), city_table=broken)
         row, _ = execute_run(spec)
         assert row["status"] == "failed"
         failed_rows.append(row)
     store.write_batch(failed_rows, [])
+    store.close()
 
-    again = sweep(path, folder, workers=1, progress=False)
+    again = sweep(path, folder, execution=SERIAL)
     assert (again.report.done, again.report.skipped) == (0, 2)
     assert (load_results(folder)["status"] == "failed").all()
 
@@ -354,7 +360,7 @@ def test_a_changed_experiment_is_refused(tiny_sweeps, tmp_path, capsys):
     changed.write_text(tiny_sweeps.path.read_text().replace("high = 0.2", "high = 0.3"))
 
     with pytest.raises(ExperimentChanged) as info:
-        sweep(changed, folder, workers=1, progress=False)
+        sweep(changed, folder, execution=SERIAL)
     assert "fear_contagion" in str(info.value) and "high" in str(info.value)
 
     assert main(["sweep", str(changed), "--out", str(folder), "--workers", "1", "--quiet"]) == 2
@@ -369,7 +375,7 @@ def test_a_changed_experiment_is_refused(tiny_sweeps, tmp_path, capsys):
     # the unchanged definition, even from another path, is the same experiment
     same = tmp_path / "same.toml"
     same.write_text(tiny_sweeps.path.read_text())
-    assert sweep(same, folder, workers=1, progress=False).report.skipped == tiny_sweeps.total
+    assert sweep(same, folder, execution=SERIAL).report.skipped == tiny_sweeps.total
 
 
 def test_a_changed_base_scenario_is_refused(tmp_path):
@@ -378,8 +384,9 @@ def test_a_changed_base_scenario_is_refused(tmp_path):
                     "[interventions.cero_acoso]\nintensity = 0.15\n")
     path = write_tiny_experiment(tmp_path / "exp.toml", RETRY_BODY, scenario=base)
     folder = tmp_path / "out"
-    ResultStore(folder).open(manifest(load_experiment(path)))
+    loaded = load_experiment(path)
+    ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.study.sources)).close()
     base.write_text(base.read_text().replace("0.15", "0.25"))
     with pytest.raises(ExperimentChanged) as info:
-        sweep(path, folder, workers=1, progress=False)
+        sweep(path, folder, execution=SERIAL)
     assert "cero_acoso.intensity" in str(info.value)

@@ -5,7 +5,6 @@ no server). The browser test is ``test_workshop_browser.py``.
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import date
 
@@ -16,16 +15,16 @@ import pytest
 import solara
 
 from conftest import SCENARIOS, shipped
-from experiments.cli import main
+from barrios.cli import main
 from simulation import BarriosModel
-from simulation.config import INTERVENTIONS
+from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop import core
 from workshop.app import use_page_state
 from workshop.components import (BudgetGame, Charts, Controls, InterventionSliders, LanguagePicker,
                                  MapView)
 from workshop.core import InputError, Settings
-from workshop.i18n import INTERVENTION_NAMES, INTERVENTION_TEXT, MECHANISMS, STRINGS, t
+from workshop.i18n import INTERVENTION_TEXT, MECHANISMS, STRINGS, intervention_name, t
 
 SMALL = 500.0  # inhabitants per agent: ~5,600 residents, fast
 
@@ -200,10 +199,14 @@ def test_map_layers_come_from_public_state():
 
 
 def test_every_text_exists_in_both_languages():
-    for table in (STRINGS, INTERVENTION_NAMES, INTERVENTION_TEXT, MECHANISMS):
+    for table in (STRINGS, INTERVENTION_TEXT, MECHANISMS):
         for key, texts in table.items():
             assert set(texts) == {"es", "en"}, key
-    assert set(INTERVENTION_NAMES) == set(INTERVENTIONS) == set(INTERVENTION_TEXT)
+    assert set(INTERVENTIONS) == set(INTERVENTION_TEXT)
+    for name, entry in INTERVENTIONS.items():  # display names come from the registry
+        assert intervention_name(name, "es") == entry.label_es
+        assert intervention_name(name, "en") == entry.label_en
+        assert intervention_name(name, "fr") == entry.label_es  # unknown language: Spanish
     assert t("step", "es") == "Avanzar" and t("step", "en") == "Step"
     assert t("step", "fr") == "Avanzar"  # unknown language: Spanish
     assert t("no_such_key", "en") == "no_such_key"
@@ -278,7 +281,7 @@ def test_language_switch_changes_labels(page):
     _button(rc, "Perceived safety")
     assert _buttons(rc, "Avanzar") == []
     assert any(text.startswith("Safe in public spaces") for text in _texts(rc))
-    assert rc.find(v.Slider, label=INTERVENTION_NAMES["street_lighting"]["en"]).widgets
+    assert rc.find(v.Slider, label=intervention_name("street_lighting", "en")).widgets
     _button(rc, "Español").click()
     _button(rc, "Avanzar")
 
@@ -286,7 +289,7 @@ def test_language_switch_changes_labels(page):
 def test_slider_then_step_changes_the_run_and_the_chart(page):
     state, rc = page
     charts_before = _images(rc)[1]
-    slider = rc.find(v.Slider, label=INTERVENTION_NAMES["street_lighting"]["es"], max=1.0)
+    slider = rc.find(v.Slider, label=intervention_name("street_lighting", "es"), max=1.0)
     slider.widget.v_model = 0.8
     assert state.pending and state.run.model.day == 0
     _button(rc, "Avanzar").click()
@@ -306,7 +309,7 @@ def test_bad_inputs_from_the_page_become_messages(page):
         assert isinstance(state.error.value, InputError)
         assert state.run.model is model  # nothing rebuilt
         rc.find(v.Alert).assert_not_empty()
-    slider = rc.find(v.Slider, label=INTERVENTION_NAMES["cero_acoso"]["es"], max=1.0).widget
+    slider = rc.find(v.Slider, label=intervention_name("cero_acoso", "es"), max=1.0).widget
     for bad in (1.7, "lots", {"x": 1}):
         state.error.set(None)
         slider.v_model = bad
@@ -330,7 +333,7 @@ def test_bad_inputs_from_the_page_become_messages(page):
 def test_budget_game_applies_the_mix(page):
     state, rc = page
     sliders = {w.label: w for w in rc.find(v.Slider).widgets}
-    lighting = INTERVENTION_NAMES["street_lighting"]["es"]
+    lighting = intervention_name("street_lighting", "es")
     budget_sliders = [w for w in rc.find(v.Slider).widgets if w.label == lighting and w.max == 100]
     assert lighting in sliders and len(budget_sliders) == 1
     budget_sliders[0].v_model = 40
@@ -340,7 +343,7 @@ def test_budget_game_applies_the_mix(page):
     expected = 40e6 / (115_000 * 1200 * 3)
     assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
     # too much in total: the apply button is disabled and a warning shown
-    rc.find(v.Slider, label=INTERVENTION_NAMES["cero_acoso"]["es"], max=100).widget.v_model = 70
+    rc.find(v.Slider, label=intervention_name("cero_acoso", "es"), max=100).widget.v_model = 70
     assert _button(rc, t("budget_apply", "es")).disabled
     rc.find(v.Alert).assert_not_empty()
     state.guard(state.apply_budget)  # even if a client sends the click anyway

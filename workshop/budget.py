@@ -35,15 +35,15 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from simulation import BarriosModel
-from simulation.config import INTERVENTIONS
+from simulation.interventions import INTERVENTIONS
 from workshop.core import (BASELINE, SCENARIO_NAMES, InputError, Settings, app_scenario,
-                           build_model, check_intervention, load_named, scenario_levels,
+                           build_scenario, check_intervention, load_named, scenario_levels,
                            template, unit_count)
 
 DEFAULT_BUDGET_MUSD = 100.0
 MAX_BUDGET_MUSD = 10_000.0
 MIN_GAIN_PP = 0.1  # below this a cost per point is not meaningful
-OUTCOMES = ("safe_public", "safe_neighbourhood", "safe_public_women", "safe_public_men",
+OUTCOMES = ("safe_public", "safe_neighbourhood", "safe_public_women", "safe_public_men",  # SERIES
             "safe_public_youth", "safe_public_migrants", "victimization_12m",
             "severe_violence_per_100k_12m", "legitimacy", "cost_usd")
 
@@ -134,10 +134,15 @@ def outcomes_of(model: BarriosModel) -> dict[str, float]:
 
 
 def run_outcomes(scenario: str, seed: int, scale: float | None) -> dict[str, float]:
-    """Run a shipped scenario to its end (as its file says) and return its outcomes."""
-    model = build_model(Settings(scenario=scenario, seed=seed, scale=scale))
-    model.run()
-    return outcomes_of(model)
+    """Run a shipped scenario to its end (as its file says, on the seed as the live page
+    runs it) with the run verb and return its outcomes."""
+    from experiments.runs import simulate
+
+    built, table = build_scenario(Settings(scenario=scenario, seed=seed, scale=scale))
+    result = simulate(built, seed=built.run.seed, replication=None, city_table=table,
+                      record_days=())
+    last = result.timeseries.iloc[-1]
+    return {key: float(last[key]) for key in OUTCOMES}
 
 
 def gains(result: dict[str, float], reference: dict[str, float]) -> dict[str, float | None]:

@@ -15,7 +15,7 @@ from functools import partial
 import solara
 import solara.lab
 
-from simulation.config import INTERVENTIONS
+from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop.core import (BASELINE, MAP_LAYERS, SCENARIO_NAMES, SPEEDS, InputError, LiveRun,
                            Settings, app_scenario, check_layer, check_scenario, check_speed,
@@ -345,7 +345,8 @@ def BudgetGame(state: PageState):
         solara.InputText(t("budget_total", lang), value=state.budget_total.value,
                          on_value=state.handler(state.set_budget_total), classes=["barrios-budget-total"])
         with solara.Columns([1, 1]):
-            for half in (INTERVENTIONS[:5], INTERVENTIONS[5:]):
+            names = tuple(INTERVENTIONS)
+            for half in (names[:5], names[5:]):
                 with solara.Column(gap="0px"):
                     for name in half:
                         pct = shares.get(name, 0.0)

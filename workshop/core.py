@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.scenario_files import LoadedScenario, ScenarioError, load_scenario
+from experiments.files import BadInput
+from experiments.scenario_files import LoadedScenario, load_scenario
 from simulation import BarriosModel
-from simulation.config import INTERVENTIONS, Interventions, PatrolUnits, PoliceOperations, Scenario
-from simulation.config import Intervention as InterventionConfig
-from simulation.interventions import ramp_fraction
+from simulation.config import Interventions, Scenario
+from simulation.interventions import (INTERVENTIONS, InterventionSettings, OperationSettings,
+                                      PatrolSettings)
+from simulation.timeline import ramp_fraction
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -160,7 +162,7 @@ def load_named(name: str) -> LoadedScenario:
     name = check_scenario(name)
     try:
         return load_scenario(SCENARIO_DIR / f"{name}.toml")
-    except ScenarioError as error:
+    except BadInput as error:
         raise InputError("error_scenario_file", found=str(error)[:200]) from None
 
 
@@ -185,8 +187,8 @@ def full_levels() -> dict[str, tuple[str, float]]:
     """What intensity 1 means in the app for patrols and operations: the largest level in
     any shipped scenario (e.g. mano dura's 160 units and 4,000 operations a year), so a
     slider can reach it from any scenario."""
-    return {"patrol_units": ("units", _largest("units", PatrolUnits)),
-            "police_operations": ("per_year", _largest("per_year", PoliceOperations))}
+    return {"patrol_units": ("units", _largest("units", PatrolSettings)),
+            "police_operations": ("per_year", _largest("per_year", OperationSettings))}
 
 
 def normalise(scenario: Scenario) -> Scenario:
@@ -270,10 +272,10 @@ def _new_config(name: str, level: float, run_start: date):
     if cfg is None:
         if name in full_levels():
             attribute, full = full_levels()[name]
-            kind = PatrolUnits if name == "patrol_units" else PoliceOperations
+            kind = INTERVENTIONS[name].settings
             return kind(start=run_start, intensity=level,
                         **{attribute: int(full) if attribute == "units" else full})
-        return InterventionConfig(start=run_start, intensity=level)
+        return InterventionSettings(start=run_start, intensity=level)
     base = tpl_scenario.run.start
     update = {"start": _shift(max(cfg.start, base), base, run_start), "intensity": level,
               "ramp_from": 0.0, "enabled": True}

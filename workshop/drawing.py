@@ -55,8 +55,8 @@ class _Display:
 
     def __init__(self, width: int, height: int):
         self.grid = OrthogonalMooreGrid((width, height), torus=False, random=random.Random(0))
-        for name in MAP_LAYERS:
-            self.grid.create_property_layer(name, default_value=0.0, dtype=float)
+        self.layers = {name: self.grid.create_property_layer(name, default_value=0.0, dtype=float)
+                       for name in MAP_LAYERS}
 
 
 class MapDrawing:
@@ -82,9 +82,7 @@ class MapDrawing:
         model, w, h = self.model, self.model.city.width, self.model.city.height
         self.selected = layer
         values = layer_grid(model, layer)
-        if layer == "safety":
-            values = values  # shares 0-1; the colour bar shows percentages
-        self.display.grid._mesa_property_layers[layer].data[:] = np.nan_to_num(values, nan=0.0)
+        self.display.layers[layer].data[:] = np.nan_to_num(values, nan=0.0)
 
         fig = Figure(figsize=(3.4, 7.8), dpi=80)
         ax = fig.add_axes((0.02, 0.1, 0.96, 0.8))

@@ -183,20 +183,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_internal": {"es": "Algo salió mal y se ignoró: {found}", "en": "Something went wrong and was ignored: {found}"},
 }
 
-INTERVENTION_NAMES = {
-    "street_lighting": {"es": "Alumbrado público", "en": "Street lighting"},
-    "public_space_recovery": {"es": "Recuperación de espacios públicos", "en": "Public-space recovery"},
-    "sports_programmes": {"es": "Deporte juvenil (Copa Wambras)", "en": "Youth sports (Copa Wambras)"},
-    "safety_committees": {"es": "Comités de seguridad (Barrios por la Vida)",
-                          "en": "Safety committees (Barrios por la Vida)"},
-    "upc_posts": {"es": "UPC (policía comunitaria)", "en": "UPC community police posts"},
-    "patrol_units": {"es": "Patrulleros", "en": "Patrol units"},
-    "police_operations": {"es": "Operativos coordinados", "en": "Coordinated operations"},
-    "cero_acoso": {"es": "Cero Acoso", "en": "Cero Acoso (zero harassment)"},
-    "youth_prevention": {"es": "Prevención juvenil", "en": "Youth prevention"},
-    "migrant_inclusion": {"es": "Inclusión de migrantes", "en": "Migrant inclusion"},
-}
-
 SCENARIO_NAMES = {
     "baseline_2023": {"es": "Quito antes del plan (base 2023)", "en": "Quito before the plan (2023 baseline)"},
     "quito_2023_2025": {"es": "Plan Metropolitano de Quito 2023–2025", "en": "Quito's Metropolitan Plan 2023–2025"},
@@ -380,7 +366,10 @@ def t(key: str, lang: str = DEFAULT_LANG, **values) -> str:
 
 
 def intervention_name(name: str, lang: str) -> str:
-    return _pick(INTERVENTION_NAMES[name], lang) if name in INTERVENTION_NAMES else name
+    """An intervention's display name, from the registry (``simulation.interventions``)."""
+    from simulation.interventions import INTERVENTIONS
+
+    return INTERVENTIONS[name].label(lang if lang in LANGS else DEFAULT_LANG) if name in INTERVENTIONS else name
 
 
 def scenario_name(name: str, lang: str) -> str:

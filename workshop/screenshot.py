@@ -39,7 +39,7 @@ def app_server(port: int | None = None, args: tuple[str, ...] = (), timeout: flo
     uses the processor, so speed can be measured)."""
     port = port or free_port()
     barrios = Path(sys.executable).with_name("barrios")
-    command = [str(barrios)] if barrios.exists() else [sys.executable, "-m", "experiments.cli"]
+    command = [str(barrios)] if barrios.exists() else [sys.executable, "-m", "barrios"]
     log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would stall the server
     env = {**os.environ, "BARRIOS_APP_WARM": "1" if warm else "0"}
     process = subprocess.Popen([*command, "app", "--port", str(port), *args],

@@ -1,5 +1,5 @@
-"""Analysing a sweep: design-point means, the cost/gain Pareto front, and PRIM scenario
-discovery (EMA Workbench) of the mixes that reach a target.
+"""The analysis of a sweep: design-point means, the cost/gain Pareto front, and PRIM
+scenario discovery (EMA Workbench) of the mixes that reach a target.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ MIN_COVERAGE = 0.8  # PRIM: the densest box that still covers this share of the 
 
 def point_means(runs: pd.DataFrame, variables: list[str], outcomes: list[str]) -> pd.DataFrame:
     """One row per design point: its variables, the mean of each outcome over the
-    successful replications, and how many there were."""
+    successful replications, how many there were and how many failed (a point whose
+    every run failed has no means)."""
     ok = runs[runs["status"] == "ok"]
     means = ok.groupby("point")[outcomes].mean()
-    first = ok.groupby("point")[variables].first()
+    first = runs.groupby("point")[variables].first()
     n = ok.groupby("point").size().rename("replications")
-    return pd.concat([first, means, n], axis=1).reset_index()
+    failed = (runs["status"] != "ok").groupby(runs["point"]).sum().rename("failed")
+    table = pd.concat([first, means, n, failed], axis=1)
+    table["replications"] = table["replications"].fillna(0).astype(int)
+    return table.reset_index()
 
 
 def pareto_front(points: pd.DataFrame, cost: str, gain: str) -> pd.DataFrame:

@@ -1,54 +1,53 @@
-"""``barrios sensitivity``: Morris screening, then Sobol indices, of the Quito scenario.
+"""``barrios sensitivity``: Morris screening, then Sobol indices, of a scenario.
 
-A sensitivity file (TOML, e.g. ``experiments/sensitivity_quito.toml``) names the base
-scenario, the reduced scale, which parameters to vary (default: every behavioural and
-intervention-effect parameter with a plausible range, ``barrios params``; the plausible
-range is the interval explored) and the two stages:
+A sensitivity file (TOML, e.g. ``experiments/sensitivity_quito.toml``) is a study file
+(``experiments.study.StudyFile``: base scenario, its changes, seed) that says which
+parameters to vary (``[vary]``: default every behavioural and intervention-effect
+parameter with a plausible range, ``barrios params``; the plausible range is the interval
+explored) and the two stages:
 
 - ``[morris]``: ``trajectories`` of D+1 points on a ``levels``-level grid, each point run
   ``replications`` times;
 - ``[sobol]``: the ``top`` parameters by Morris μ* (or an explicit ``parameters`` list)
-  on ``samples`` (N, a power of two) base samples, N·(D+2) points, optionally at its own
+  on ``samples`` (N, a power of two) base samples, N·(D+2) points, optionally on its own
   smaller ``[sobol.city]``.
 
-Every run goes through ``experiments.execution.execute`` into a ``ResultStore`` folder
-(OUT/morris, OUT/sobol), so an interrupted analysis resumes (stored run ids are skipped)
-and ``--scheduler`` runs it on a Dask cluster. Replication k of every design point uses
-the same seed stream (``replication_seed(seed, k)``: common random numbers); outcomes are
-averaged over replications before the indices are computed, and the report says how much
-of the variance is replication noise. The indices themselves come from
-``experiments.sensitivity`` (generic, SALib).
+Every run goes through the study kernel (``experiments.execution.execute_design``) into a
+result folder (OUT/morris, OUT/sobol), so an interrupted analysis resumes (stored run ids
+are skipped) and ``--scheduler`` runs it on a Dask cluster. Replication k of every design
+point uses the same seed stream (common random numbers); outcomes are averaged over
+replications before the indices are computed, and the report says how much of the
+variance is replication noise. The indices themselves come from
+``experiments.sensitivity`` (generic, SALib); the report from
+``experiments.sensitivity_report``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from experiments import sensitivity as sa
-from experiments.execution import Report, RunSpec, execute, run_id
-from experiments.experiment_files import _one_line, _short, apply_values
-from experiments.scenario_files import LoadedScenario, ScenarioError, load_scenario
-from experiments.store import ResultStore
+from experiments.execution import Execution, Report, execute_design
+from experiments.files import BadInput
+from experiments.runs import Run, changed, run_id
+from experiments.scenario_files import LoadedScenario, override
+from experiments.study import StudyFile, load_study, open_store, scenario_definition, successful
 from simulation.config import Scenario
 from simulation.parameters import PARAMETERS
+from simulation.schema import StrictModel
 
 DEFAULT_GROUPS = ["routine", "victimization", "offending", "perception", "committees",
                   "police", "programmes"]
-"""Behavioural and intervention-effect parameter groups (not the census shares)."""
+"""Behavioural and intervention-effect parameter groups (not the census shares, nor the
+form of the mechanisms, ``structure``)."""
 
-MAIN_OUTCOMES = ["public_change_pp", "neighbourhood_change_pp", "gap_public_start_pp",
-                 "gap_public_end_pp", "gap_neighbourhood_start_pp", "gap_neighbourhood_end_pp",
-                 "fit_rmse_pp", "victimization_pct"]
 OUTCOME_TEXT = {
     "public_change_pp": "change in perceived safety in public spaces, start to end (points)",
     "neighbourhood_change_pp": "change in perceived safety in neighbourhoods, start to end (points)",
@@ -59,52 +58,45 @@ OUTCOME_TEXT = {
     "fit_rmse_pp": "root mean square of the four gaps to the survey (points)",
     "victimization_pct": "victimized in the last 12 months at the end (%)",
 }
+"""What the analysis computes from each run's registry outcomes (``derive_outcomes``):
+the two rises (``safe_*_change``) in points, each distance to the survey and their root
+mean square, and ``victimization_12m_end`` in percent."""
+MAIN_OUTCOMES = list(OUTCOME_TEXT)
 BASE_SCALARS = ["safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                 "safe_neighbourhood_end", "victimization_12m_end"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Range(_Strict):
+class Range(StrictModel):
     low: float | None = None
     high: float | None = None
 
 
-class ParameterSelection(_Strict):
+class ParameterSelection(StrictModel):
     groups: list[str] = Field(default_factory=lambda: list(DEFAULT_GROUPS))
     include: list[str] = Field(default_factory=list)   # added to the groups' parameters
     exclude: list[str] = Field(default_factory=list)
     ranges: dict[str, Range] = Field(default_factory=dict)  # instead of the plausible range
 
 
-class MorrisStage(_Strict):
+class MorrisStage(StrictModel):
     trajectories: int = Field(6, ge=2, le=10_000)
     levels: int = Field(4, ge=2, le=20)
     replications: int = Field(2, ge=1, le=1000)
     seed: int = Field(1, ge=0)
 
 
-class SobolStage(_Strict):
+class SobolStage(StrictModel):
     samples: int = Field(1024, ge=2, le=1_048_576)
     top: int = Field(8, ge=1, le=200)
     parameters: list[str] | None = None
     second_order: bool = False
     replications: int = Field(1, ge=1, le=1000)
     seed: int = Field(2, ge=0)
-    city: dict[str, int | float] = Field(default_factory=dict)   # overrides the file's [city]
+    city: dict[str, int | float] = Field(default_factory=dict)   # changes the [city] again
 
 
-class SensitivityFile(_Strict):
-    name: str = "sensitivity"
-    description: str = ""
-    scenario: str
-    seed: int = Field(0, ge=0)
-    years: float | None = Field(None, gt=0, le=30)
-    inhabitants_per_agent: float | None = Field(None, ge=1, le=100_000)
-    city: dict[str, int | float] = Field(default_factory=dict)
-    parameters: ParameterSelection = ParameterSelection()
+class SensitivityFile(StudyFile):
+    vary: ParameterSelection = ParameterSelection()
     morris: MorrisStage = MorrisStage()
     sobol: SobolStage = SobolStage()
     outcomes: list[str] = Field(default_factory=lambda: list(MAIN_OUTCOMES))
@@ -117,11 +109,22 @@ class SensitivityFile(_Strict):
 class LoadedSensitivity:
     spec: SensitivityFile
     path: Path
-    base: LoadedScenario
+    base: LoadedScenario          # the base scenario with the file's changes (Morris)
     names: list[str]
     bounds: list[list[float]]
-    morris_scenario: Scenario
-    sobol_scenario: Scenario
+    sobol_base: LoadedScenario    # ... and [sobol.city]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name or self.path.stem
+
+    @property
+    def morris_scenario(self) -> Scenario:
+        return self.base.scenario
+
+    @property
+    def sobol_scenario(self) -> Scenario:
+        return self.sobol_base.scenario
 
     def problem(self, names: list[str] | None = None) -> dict:
         names = names or self.names
@@ -140,107 +143,90 @@ class LoadedSensitivity:
 
 def load_sensitivity(path: Path | str, *, trajectories: int | None = None,
                      samples: int | None = None) -> LoadedSensitivity:
-    """Read and check a sensitivity file; every problem is a one-line ScenarioError.
+    """Read and check a sensitivity file; every problem is a one-line BadInput.
     ``trajectories`` and ``samples`` replace the file's Morris r and Sobol N (the command
     line's --trajectories / --samples; the designs grow by prefixes, so stored runs count)."""
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise ScenarioError(path, None, "expected an existing sensitivity file, found nothing")
-    try:
-        doc = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, None, f"expected valid TOML, found {exc}") from None
-    for table, key, value in (("morris", "trajectories", trajectories), ("sobol", "samples", samples)):
-        if value is not None and isinstance(doc.setdefault(table, {}), dict):
-            doc[table][key] = value
-    try:
-        spec = SensitivityFile.model_validate(doc)
-    except ValidationError as exc:
-        raise _one_line(path, exc.errors()[0]) from None
-    base = load_scenario(path.parent / spec.scenario)
+    study = load_study(path, SensitivityFile, "sensitivity file")
+    spec, path = study.spec, study.path
+    if trajectories is not None:
+        spec = spec.model_copy(update={"morris": spec.morris.model_copy(update={"trajectories": trajectories})})
+    if samples is not None:
+        spec = spec.model_copy(update={"sobol": spec.sobol.model_copy(update={"samples": samples})})
+    names, bounds = _varied(spec, path)
+    _check_outcomes_and_stages(spec, path, study.base, names)
+    for name, (low, high) in zip(names, bounds):
+        for v in (low, high):
+            try:
+                changed(study.base.scenario, {f"parameters.{name}": v})
+            except BadInput as exc:
+                raise BadInput(path, f"vary.ranges.{name}", f"expected values the model "
+                               f"accepts, found {v:g} ({exc.detail})") from None
+    sobol_base = override(study.base, {"city": dict(spec.sobol.city)}, path,
+                          keys={"city": "sobol.city"})
+    return LoadedSensitivity(spec, path, study.base, names, bounds, sobol_base)
+
+
+def _varied(spec: SensitivityFile, path: Path) -> tuple[list[str], list[list[float]]]:
+    """The varied parameters (registry order) and their ranges."""
+    vary = spec.vary
     groups = sorted({p.group for p in PARAMETERS.values()})
-    for i, g in enumerate(spec.parameters.groups):
+    for i, g in enumerate(vary.groups):
         if g not in groups:
-            raise ScenarioError(path, f"parameters.groups[{i}]",
-                                f"expected one of {', '.join(groups)}, found {g!r}")
+            raise BadInput(path, f"vary.groups[{i}]", f"expected one of {', '.join(groups)}, found {g!r}")
     for key in ("include", "exclude"):
-        for i, n in enumerate(getattr(spec.parameters, key)):
+        for i, n in enumerate(getattr(vary, key)):
             if n not in PARAMETERS:
-                raise ScenarioError(path, f"parameters.{key}[{i}]",
-                                    f"expected a parameter listed by `barrios params`, found {n!r}")
+                raise BadInput(path, f"vary.{key}[{i}]",
+                               f"expected a parameter listed by `barrios params`, found {n!r}")
     names = [p.name for p in PARAMETERS.values()
-             if (p.group in spec.parameters.groups or p.name in spec.parameters.include)
-             and p.name not in spec.parameters.exclude]
-    bounds = []
-    kept = []
+             if (p.group in vary.groups or p.name in vary.include) and p.name not in vary.exclude]
+    kept, bounds = [], []
     for name in names:
         p = PARAMETERS[name]
-        r = spec.parameters.ranges.get(name)
+        r = vary.ranges.get(name)
         low = r.low if r and r.low is not None else p.plausible[0]
         high = r.high if r and r.high is not None else p.plausible[1]
-        key = f"parameters.ranges.{name}" if r else f"parameters: {name}"
         if low == high and not r:
             continue  # a fixed parameter (e.g. safe_threshold): nothing to explore
         if not low < high:
-            raise ScenarioError(path, key if r else f"parameters.ranges.{name}",
-                                f"expected low < high, found low={low:g}, high={high:g}")
+            raise BadInput(path, f"vary.ranges.{name}", f"expected low < high, found "
+                           f"low={low:g}, high={high:g}")
         if not (p.bounds[0] <= low and high <= p.bounds[1]):
-            raise ScenarioError(path, f"parameters.ranges.{name}",
-                                f"expected a range within the valid bounds {p.bounds[0]:g}–"
-                                f"{p.bounds[1]:g}, found {low:g}–{high:g}")
+            raise BadInput(path, f"vary.ranges.{name}", f"expected a range within the valid "
+                           f"bounds {p.bounds[0]:g}–{p.bounds[1]:g}, found {low:g}–{high:g}")
         kept.append(name)
         bounds.append([float(low), float(high)])
-    for name in spec.parameters.ranges:
+    for name in vary.ranges:
         if name not in kept:
-            raise ScenarioError(path, f"parameters.ranges.{name}",
-                                f"expected a varied parameter (in the groups or include), found {name!r}")
+            raise BadInput(path, f"vary.ranges.{name}",
+                           f"expected a varied parameter (in the groups or include), found {name!r}")
     if not kept:
-        raise ScenarioError(path, "parameters", "expected at least one parameter to vary, found none")
+        raise BadInput(path, "vary", "expected at least one parameter to vary, found none")
+    return kept, bounds
+
+
+def _check_outcomes_and_stages(spec: SensitivityFile, path: Path, base: LoadedScenario,
+                               names: list[str]):
     for i, o in enumerate(spec.outcomes):
         if o not in MAIN_OUTCOMES:
-            raise ScenarioError(path, f"outcomes[{i}]", f"expected one of {', '.join(MAIN_OUTCOMES)}, "
-                                f"found {o!r}")
+            raise BadInput(path, f"outcomes[{i}]", f"expected one of {', '.join(MAIN_OUTCOMES)}, "
+                           f"found {o!r}")
     if any(o.startswith("gap_") or o == "fit_rmse_pp" for o in spec.outcomes):
         obs = base.scenario.observed
         for key in ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                     "safe_neighbourhood_end"):
             if getattr(obs, key) is None:
-                raise ScenarioError(path, "outcomes", f"expected the scenario's [observed] {key} "
-                                    "for the distance to the survey, found nothing")
+                raise BadInput(path, "outcomes", f"expected the scenario's [observed] {key} "
+                               "for the distance to the survey, found nothing")
     sob = spec.sobol
     if sob.samples & (sob.samples - 1):
-        raise ScenarioError(path, "sobol.samples", f"expected a power of two, found {sob.samples}")
+        raise BadInput(path, "sobol.samples", f"expected a power of two, found {sob.samples}")
     if spec.morris.levels % 2:
-        raise ScenarioError(path, "morris.levels", f"expected an even number, found {spec.morris.levels}")
+        raise BadInput(path, "morris.levels", f"expected an even number, found {spec.morris.levels}")
     for i, n in enumerate(sob.parameters or []):
-        if n not in kept:
-            raise ScenarioError(path, f"sobol.parameters[{i}]",
-                                f"expected one of the varied parameters, found {n!r}")
-    morris_scenario = _scenario(base.scenario, spec, spec.city, path, "city")
-    sobol_scenario = _scenario(base.scenario, spec, {**spec.city, **sob.city}, path, "sobol.city")
-    for name, (low, high) in zip(kept, bounds):
-        for v in (low, high):
-            try:
-                apply_values(morris_scenario, {f"parameters.{name}": v})
-            except (ValueError, KeyError) as exc:
-                raise ScenarioError(path, f"parameters.ranges.{name}",
-                                    f"expected values the model accepts, found {v:g} ({_short(exc)})") from None
-    return LoadedSensitivity(spec, path, base, kept, bounds, morris_scenario, sobol_scenario)
-
-
-def _scenario(scenario: Scenario, spec: SensitivityFile, city: dict, path: Path, where: str) -> Scenario:
-    for key, value in city.items():
-        try:
-            scenario = apply_values(scenario, {f"city.{key}": value})
-        except (ValueError, KeyError) as exc:
-            raise ScenarioError(path, f"{where}.{key}", f"expected a [city] key of the scenario and a "
-                                f"valid value, found {value!r} ({_short(exc)})") from None
-    update = {}
-    if spec.years is not None:
-        update["run"] = scenario.run.model_copy(update={"years": spec.years})
-    if spec.inhabitants_per_agent is not None:
-        update["city"] = scenario.city.model_copy(update={"inhabitants_per_agent": spec.inhabitants_per_agent})
-    return scenario.model_copy(update=update) if update else scenario
+        if n not in names:
+            raise BadInput(path, f"sobol.parameters[{i}]",
+                           f"expected one of the varied parameters, found {n!r}")
 
 
 # --- running a design through the store ---------------------------------------------------
@@ -253,16 +239,11 @@ def scalars_for(loaded: LoadedSensitivity, scenario: Scenario) -> tuple[str, ...
     return tuple(BASE_SCALARS + extra)
 
 
-def _manifest(loaded: LoadedSensitivity, stage: str, scenario: Scenario, names: list[str]) -> dict:
-    """What determines a run's result (sizes and replications may grow: runs are reused)."""
+def definition(loaded: LoadedSensitivity, stage: str, base: LoadedScenario, names: list[str]) -> dict:
+    """What a stage's runs depend on (sizes and replications may grow: runs are reused)."""
     idx = [loaded.names.index(n) for n in names]
-    definition = {"stage": stage, "seed": loaded.spec.seed, "parameters": names,
-                  "bounds": [loaded.bounds[i] for i in idx],
-                  "scenario": scenario.model_dump(mode="json")}
-    fingerprint = hashlib.sha256(json.dumps(definition, sort_keys=True, default=str)
-                                 .encode()).hexdigest()[:16]
-    return {"kind": f"sensitivity-{stage}", "file": str(loaded.path), "fingerprint": fingerprint,
-            "created": dt.datetime.now().isoformat(timespec="seconds"), "definition": definition}
+    return {"stage": stage, "seed": loaded.spec.seed, "parameters": names,
+            "bounds": [loaded.bounds[i] for i in idx], **scenario_definition(base)}
 
 
 @dataclass
@@ -273,40 +254,25 @@ class StageRuns:
 
 
 def run_design(loaded: LoadedSensitivity, stage: str, X: np.ndarray, names: list[str],
-               scenario: Scenario, replications: int, folder: Path, *, scheduler=None,
-               workers=None, progress=True, retry_failed=False) -> StageRuns:
+               base: LoadedScenario, replications: int, folder: Path,
+               execution: Execution) -> StageRuns:
     """Run every design point ``replications`` times (stored runs are skipped) and return
     the per-run scalars and the per-point means of the derived outcomes."""
-    store = ResultStore(folder).open(_manifest(loaded, stage, scenario, names))
-    seed = loaded.spec.seed
+    seed, scenario = loaded.spec.seed, base.scenario
     scalars = scalars_for(loaded, scenario)
     points = [{n: float(v) for n, v in zip(names, row)} for row in X]
-    ids = [[run_id(scenario.name, values, seed, k) for k in range(replications)] for values in points]
-    stored = store.stored_status()
-    todo, seen, skipped = [], set(), 0
-    for p, values in enumerate(points):
-        for k in range(replications):
-            rid = ids[p][k]
-            if rid in seen:
-                continue
-            seen.add(rid)
-            status = stored.get(rid)
-            if status == "ok" or (status == "failed" and not retry_failed):
-                skipped += 1
-            else:
-                todo.append((p, k, values))
-
-    def specs():
-        for p, k, values in todo:
-            yield RunSpec(point=p, replication=k, seed=seed, scenario=scenario, values=values,
-                          overrides={f"parameters.{n}": v for n, v in values.items()},
-                          scalars=scalars, city_table=loaded.base.city_table)
-
-    report = execute(specs(), store, total=len(todo), scheduler=scheduler, workers=workers,
-                     progress=progress) if todo else Report(folder=str(folder))
-    report.skipped = skipped
-    stored_runs = store.runs().set_index("run_id")
-    flat = [(p, k, ids[p][k]) for p in range(len(points)) for k in range(replications)]
+    runs = [Run(point=p, replication=k, seed=seed, scenario=scenario, values=values,
+                overrides={f"parameters.{n}": v for n, v in values.items()},
+                scalars=scalars, city_table=base.city_table)
+            for p, values in enumerate(points) for k in range(replications)]
+    with open_store(folder, f"sensitivity-{stage}", definition(loaded, stage, base, names),
+                    [loaded.path, *base.sources]) as store:
+        report = execute_design(runs, store, execution)
+        stored = store.runs()
+    successful(stored, folder)
+    stored_runs = stored.set_index("run_id")
+    flat = [(p, k, run_id(scenario.name, points[p], seed, k))
+            for p in range(len(points)) for k in range(replications)]
     runs = stored_runs.reindex([rid for _, _, rid in flat])[list(scalars)].reset_index(drop=True)
     runs.insert(0, "replication", [k for _, k, _ in flat])
     runs.insert(0, "point", [p for p, _, _ in flat])
@@ -375,12 +341,12 @@ class StageResult:
     scenario: Scenario
 
 
-def run_morris(loaded: LoadedSensitivity, out: Path, **exec_kw) -> StageResult:
+def run_morris(loaded: LoadedSensitivity, out: Path, execution: Execution) -> StageResult:
     spec, m = loaded.spec, loaded.spec.morris
     problem = loaded.problem()
     X = sa.sample(problem, "morris", m.trajectories, seed=m.seed, num_levels=m.levels)
-    sr = run_design(loaded, "morris", X, loaded.names, loaded.morris_scenario, m.replications,
-                    out / "morris", **exec_kw)
+    sr = run_design(loaded, "morris", X, loaded.names, loaded.base, m.replications,
+                    out / "morris", execution)
     kw = dict(num_levels=m.levels, conf_level=spec.conf_level, num_resamples=spec.num_resamples,
               seed=m.seed)
     Y = sr.means[spec.outcomes]
@@ -431,12 +397,13 @@ def relative_importance(indices: pd.DataFrame) -> pd.Series:
     return rel.groupby("parameter")["rel"].max().sort_values(ascending=False)
 
 
-def run_sobol(loaded: LoadedSensitivity, names: list[str], out: Path, **exec_kw) -> StageResult:
+def run_sobol(loaded: LoadedSensitivity, names: list[str], out: Path,
+              execution: Execution) -> StageResult:
     spec, s = loaded.spec, loaded.spec.sobol
     problem = loaded.problem(names)
     X = sa.sample(problem, "sobol", s.samples, seed=s.seed, second_order=s.second_order)
-    sr = run_design(loaded, "sobol", X, names, loaded.sobol_scenario, s.replications,
-                    out / "sobol", **exec_kw)
+    sr = run_design(loaded, "sobol", X, names, loaded.sobol_base, s.replications,
+                    out / "sobol", execution)
     kw = dict(second_order=s.second_order, conf_level=spec.conf_level,
               num_resamples=spec.num_resamples, seed=s.seed)
     Y = sr.means[spec.outcomes]
@@ -451,25 +418,25 @@ def run_sobol(loaded: LoadedSensitivity, names: list[str], out: Path, **exec_kw)
 
 
 def default_folder(loaded: LoadedSensitivity) -> Path:
-    return Path("runs") / f"sensitivity-{loaded.spec.name}"
+    return Path("runs") / f"sensitivity-{loaded.name}"
+
+
+@dataclass
+class SensitivityResult:
+    loaded: LoadedSensitivity
+    folder: Path
+    morris: StageResult
+    sobol: StageResult | None
 
 
 def sensitivity(source: LoadedSensitivity | Path | str, out: Path | str | None = None, *,
-                stages: str = "both", report_dir: Path | str | None = None,
-                scheduler: str | None = None, workers: int | None = None,
-                progress: bool = True, retry_failed: bool = False) -> dict:
+                stages: str = "both", execution: Execution = Execution()) -> SensitivityResult:
     """Run the Morris stage and (unless ``stages == "morris"``) the Sobol stage on the top
-    parameters; write tables, figures and the report to ``report_dir`` (default: OUT).
-    Returns {"morris": StageResult, "sobol": StageResult | None, "files": [...]}.
-    """
-    from experiments.sensitivity_report import write_outputs
-
+    parameters (``experiments.sensitivity_report`` writes the tables, figures and report)."""
     loaded = source if isinstance(source, LoadedSensitivity) else load_sensitivity(source)
     out = Path(out) if out is not None else default_folder(loaded)
-    exec_kw = dict(scheduler=scheduler, workers=workers, progress=progress, retry_failed=retry_failed)
-    morris = run_morris(loaded, out, **exec_kw)
+    morris = run_morris(loaded, out, execution)
     sobol = None
     if stages != "morris":
-        sobol = run_sobol(loaded, choose_top(loaded, morris), out, **exec_kw)
-    files = write_outputs(loaded, morris, sobol, Path(report_dir) if report_dir else out)
-    return {"morris": morris, "sobol": sobol, "files": files, "folder": out}
+        sobol = run_sobol(loaded, choose_top(loaded, morris), out, execution)
+    return SensitivityResult(loaded, out, morris, sobol)

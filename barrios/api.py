@@ -1,0 +1,249 @@
+"""The public Python API: what the command line does, as functions.
+
+Every function takes what its command takes (a scenario or study file, the same options
+as keywords) and returns the results as objects holding pandas DataFrames. The command
+line (``barrios.cli``) calls these functions and prints what they return. Bad input raises
+``BadInput`` (its text is the one line the command prints).
+
+A scenario may be given as a path, a ``LoadedScenario`` (``load_scenario``) or a
+``simulation.config.Scenario`` object. Changes to it are the same everywhere: ``years``,
+``scale`` (inhabitants per agent), ``seed``, ``replications``, ``city`` (keys of
+``[city]``), ``parameters`` (name -> value, ``barrios params``) and ``levers``
+(intervention settings, ``{"street_lighting.intensity": 0.8}``), applied exactly as a
+scenario file that extends it would apply them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.execution import Execution
+from experiments.files import BadInput
+from experiments.scenario_files import LoadedScenario, from_scenario, load_scenario
+from experiments.study import changed_by, check_out
+from simulation.config import Scenario
+from simulation.outcomes import OUTCOMES
+from simulation.parameters import PARAMETERS
+
+ScenarioLike = str | Path | LoadedScenario | Scenario
+
+
+def scenario(source: ScenarioLike, **changes) -> LoadedScenario:
+    """A scenario from a path or an object, with ``changes`` (the keywords above) applied."""
+    if isinstance(source, LoadedScenario):
+        loaded = source
+    elif isinstance(source, Scenario):
+        loaded = from_scenario(source)
+    else:
+        loaded = load_scenario(source)
+    return changed_by(loaded, **changes)
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunOutputs:
+    """What ``run`` returns: one row per replication of every scalar outcome
+    (``simulation.outcomes.OUTCOMES``), the collected series (one row per replication and
+    recorded day), the monthly barrio panel, and the summary (means with 95% intervals)."""
+
+    scenario: Scenario
+    outcomes: pd.DataFrame
+    timeseries: pd.DataFrame
+    panel: pd.DataFrame
+    summary: dict
+    residents: int
+    folder: Path | None = None
+
+    def means(self) -> dict[str, float]:
+        """Each outcome's mean over the replications."""
+        return {name: float(v) for name, v in self.outcomes.mean(numeric_only=True).items()}
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during ``run``: ``outputs`` holds the finished replications (and they are in
+    the output folder, if one was given)."""
+
+    def __init__(self, outputs: RunOutputs | None):
+        super().__init__()
+        self.outputs = outputs
+
+
+def run(source: ScenarioLike, *, seed: int | None = None, replications: int | None = None,
+        years: float | None = None, scale: float | None = None, city: dict | None = None,
+        parameters: dict | None = None, levers: dict | None = None,
+        out: Path | str | None = None, progress: Callable[[int], None] | None = None
+        ) -> RunOutputs:
+    """Run a scenario's replications (each on its own seed stream: replication k uses
+    child k of ``SeedSequence(seed)``) and return their outcomes, series and panel; with
+    ``out``, also write the output folder (summary.json, timeseries.parquet,
+    barrios.parquet, perception.png). ``progress(day)`` is called every 30 simulated days."""
+    from experiments.outputs import RunFolder
+    from experiments.replications import replicate
+
+    loaded = scenario(source, seed=seed, replications=replications, years=years, scale=scale,
+                      city=city, parameters=parameters, levers=levers)
+    folder = RunFolder(check_out(out)).open() if out is not None else None
+    results, interrupted = [], False
+    try:
+        for result in replicate(loaded, progress):
+            if folder is not None:
+                folder.add(result)
+            results.append(result)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        summary = folder.finish(loaded.scenario)[0] if folder is not None else None
+    outputs = _outputs(loaded, results, summary, folder)
+    if interrupted:
+        raise Interrupted(outputs)
+    return outputs
+
+
+def _outputs(loaded: LoadedScenario, results, summary, folder) -> RunOutputs | None:
+    from experiments.summary import summarize
+
+    if not results:
+        return None
+    rows = pd.DataFrame([{"replication": r.replication, **r.outcomes} for r in results])
+    if summary is None:
+        summary = summarize(loaded.scenario, [r.outcomes for r in results], results[-1].residents)
+    return RunOutputs(loaded.scenario, rows,
+                      pd.concat([r.timeseries for r in results], ignore_index=True),
+                      pd.concat([r.barrios for r in results], ignore_index=True),
+                      summary, results[-1].residents, folder.path if folder else None)
+
+
+# --- studies -------------------------------------------------------------------------------
+
+
+def _execution(workers, scheduler, progress, retry_failed=False) -> Execution:
+    return Execution(scheduler=scheduler, workers=workers, progress=progress,
+                     retry_failed=retry_failed)
+
+
+def compare(scenarios: Sequence[str | Path], *, replications: int = 30, seed: int = 0,
+            years: float | None = None, scale: float | None = None,
+            out: Path | str | None = None, workers: int | None = None,
+            scheduler: str | None = None, progress: bool = False):
+    """Every scenario on common random numbers; writes comparison.csv/.parquet, groups.csv,
+    comparison.png and report.md/.html to the result folder. Returns the Comparison
+    (``table``: one row per scenario and outcome; ``groups``; ``folder``)."""
+    from experiments.compare import compare as run_comparison
+    from experiments.compare_report import write_outputs
+
+    result = run_comparison(list(scenarios), replications=replications, seed=seed, years=years,
+                            scale=scale, out=check_out(out),
+                            execution=_execution(workers, scheduler, progress))
+    result.files = write_outputs(result)
+    return result
+
+
+def sweep(experiment: str | Path, *, out: Path | str | None = None, workers: int | None = None,
+          scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+    """Run an experiment file's design (levers, uncertainties, budget) and analyse it:
+    points.csv, pareto.csv, tradeoff.png and, with a target, prim.csv. Returns the
+    SweepResult (``folder``, ``design``, ``text``: what the command prints); the runs are
+    ``load_results(folder)``."""
+    from experiments.sweep import sweep as run_sweep
+    from experiments.sweep_report import analyse
+
+    result = run_sweep(experiment, check_out(out),
+                       execution=_execution(workers, scheduler, progress, retry_failed))
+    result.text = analyse(result)
+    return result
+
+
+def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path | str | None = None,
+                morris_only: bool = False, trajectories: int | None = None,
+                samples: int | None = None, workers: int | None = None,
+                scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+    """Morris screening, then Sobol indices of the most influential parameters; writes the
+    tables, figures and report (to ``report``, default the result folder). Returns the
+    SensitivityResult (``morris`` and ``sobol`` stages with their ``indices``)."""
+    from experiments.sensitivity_report import write_outputs
+    from experiments.sensitivity_study import load_sensitivity
+    from experiments.sensitivity_study import sensitivity as run_sensitivity
+
+    loaded = load_sensitivity(file, trajectories=trajectories, samples=samples)
+    result = run_sensitivity(loaded, check_out(out), stages="morris" if morris_only else "both",
+                             execution=_execution(workers, scheduler, progress, retry_failed))
+    result.files = write_outputs(loaded, result.morris, result.sobol,
+                                 Path(report) if report else result.folder)
+    return result
+
+
+def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int | None = None,
+              scheduler: str | None = None, progress: bool = False, predictive: bool = True,
+              outputs_only: bool = False):
+    """ABC-SMC calibration (resumable: the same call continues from the stored history);
+    writes the posterior figures, parameter table and (with write_scenario) the calibrated
+    scenario. Returns the CalibrationResult (``posterior``, ``table``, ``summary``)."""
+    from experiments.calibration import calibrate as run_calibration
+    from experiments.calibration_report import write_outputs
+
+    result = run_calibration(file, check_out(out), predictive=predictive,
+                             outputs_only=outputs_only,
+                             execution=_execution(workers, scheduler, progress))
+    result.files = write_outputs(result)
+    return result
+
+
+def load_results(folder: str | Path) -> pd.DataFrame:
+    """The runs table of a study's result folder (one row per run)."""
+    from experiments.store import load_results as load
+
+    return load(folder)
+
+
+def load_timeseries(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The kept time series of a study's result folder."""
+    from experiments.store import load_timeseries as load
+
+    return load(folder, columns)
+
+
+# --- the model as a function (EMA Workbench, SALib, notebooks) ---------------------------------
+
+
+class ModelFunction:
+    """The model as a function of named values: ``f(**values) -> {outcome: mean}``.
+
+    Keyword names are parameter names (uncertainties: ``barrios.PARAMETERS``) or dotted
+    intervention settings (levers: ``street_lighting.intensity``,
+    ``barrios.INTERVENTIONS``); the result is each requested outcome
+    (``barrios.OUTCOMES``) averaged over ``replications`` runs on common random numbers
+    (replication k of every call uses the same stream). Picklable, so EMA Workbench's
+    multiprocessing evaluator can use it."""
+
+    def __init__(self, source: ScenarioLike, *, outcomes: Sequence[str] = (
+                 "safe_public_change", "safe_neighbourhood_change", "victimization_12m_end",
+                 "cost_usd_total"), seed: int = 0, replications: int = 1, **changes):
+        unknown = [o for o in outcomes if o not in OUTCOMES]
+        if unknown:
+            raise BadInput("outcomes", None, f"expected outcomes of barrios.OUTCOMES, found "
+                           f"{', '.join(map(repr, unknown))}")
+        self.base = scenario(source, seed=seed, replications=replications, **changes)
+        self.outcomes = tuple(outcomes)
+
+    def __call__(self, **values) -> dict[str, float]:
+        parameters = {k: v for k, v in values.items() if k in PARAMETERS}
+        levers = {k: v for k, v in values.items() if k not in PARAMETERS}
+        result = run(self.base, parameters=parameters or None, levers=levers or None)
+        means = result.means()
+        return {name: means[name] for name in self.outcomes}
+
+
+def problem(names: Sequence[str]) -> dict:
+    """A SALib problem over parameters' plausible ranges (``barrios params``)."""
+    unknown = [n for n in names if n not in PARAMETERS]
+    if unknown:
+        raise BadInput("names", None, f"expected parameters listed by `barrios params`, found "
+                       f"{', '.join(map(repr, unknown))}")
+    return {"num_vars": len(names), "names": list(names),
+            "bounds": [list(PARAMETERS[n].plausible) for n in names]}

@@ -1,0 +1,417 @@
+"""The ``barrios`` command line: the front door. Each command parses its options, calls
+the public API (``barrios.api``) and prints what it returns.
+
+Bad input (a file that does not validate, a bad option, an output folder that cannot be
+written or that another process is writing) prints one line naming the file or the flag,
+the key, what was expected and what was found, and exits with status 2 — no traceback,
+nothing written. A study whose every run failed, or a full disk, prints one line and exits
+with status 1. Ctrl-C keeps what finished (exit status 130). Commands import what they
+need when they run, so starting the command line costs little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+PARAMS_MARKDOWN_HEADER = """# Barrios parameters
+
+Generated from `simulation/parameters.py` by `barrios params --markdown > docs/parameters.md`
+(a test keeps the two in sync). The plausible range is what sensitivity analysis and
+calibration explore; "calibrated" in a source means the default was set to reproduce an
+observed figure.
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: barrios run: --years: expected ...``."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message}\n")
+
+
+# --- option types: each says what it expected and what it found -------------------------------
+
+
+def _number(text: str, what: str, low: float, high: float, *, integer: bool = False,
+            low_open: bool = False):
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, found {text!r}") from None
+    inside = (low < value if low_open else low <= value) and value <= high
+    if not (math.isfinite(value) and inside):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        raise argparse.ArgumentTypeError(f"expected {what} in {interval}, found {text}")
+    return value
+
+
+def _years(text: str) -> float:
+    return _number(text, "a number of years", 0, 30, low_open=True)
+
+
+def _scale(text: str) -> float:
+    return _number(text, "a number of inhabitants per agent", 1, 100_000)
+
+
+def _replications(text: str) -> int:
+    return _number(text, "a whole number", 1, 10_000, integer=True)
+
+
+def _seed(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, found {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    return _number(text, "a port number", 1, 65535, integer=True)
+
+
+def _at_least_two(text: str) -> int:
+    return _number(text, "a whole number", 2, 10**7, integer=True)
+
+
+def _power_of_two(text: str) -> int:
+    value = _at_least_two(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"expected a power of two, found {text!r}")
+    return value
+
+
+def _scheduler(text: str) -> str:
+    if not text.startswith(("tcp://", "tls://", "ws://", "wss://", "inproc://", "ucx://")):
+        raise argparse.ArgumentTypeError(f"expected a scheduler address such as "
+                                         f"tcp://HOST:PORT, found {text!r}")
+    return text
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="barrios", description="Barrios: agent-based simulation of "
+                    "violence-prevention interventions in Quito's barrios.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
+    for add in (_add_run, _add_validate, _add_compare, _add_sweep, _add_sensitivity,
+                _add_calibrate, _add_app, _add_params):
+        add(sub)
+    return parser
+
+
+def _add_run(sub):
+    p = sub.add_parser("run", help="run a scenario and write its outputs",
+                       description="Simulate a scenario, print a summary next to the observed "
+                                   "survey figures, and write summary.json, timeseries.parquet, "
+                                   "barrios.parquet and perception.png to the output folder.")
+    p.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. scenarios/quito_2023_2025.toml")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's run.seed)")
+    p.add_argument("--replications", type=_replications,
+                   help="independent replications, each on its own seed stream; the summary "
+                        "gives means with 95%% intervals (default: the scenario's run.replications)")
+    p.add_argument("--years", type=_years, help="years to simulate from the start date "
+                   "(default: the scenario's run.years)")
+    p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent (default: the scenario's city.inhabitants_per_agent)")
+    p.add_argument("--out", type=Path, help="output folder (default: runs/<scenario>-<seed>/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary; errors only")
+    p.set_defaults(func=cmd_run, interrupted="interrupted: kept {kept} finished replication(s) in {out}")
+
+
+def _add_validate(sub):
+    p = sub.add_parser("validate", help="check scenario files without running them",
+                       description="Load and validate scenario files (following extend), "
+                                   "print what each one sets, exit 2 at the first bad file.")
+    p.add_argument("files", type=Path, nargs="+", help="scenario files (TOML)")
+    p.set_defaults(func=cmd_validate)
+
+
+def _execution_options(p: argparse.ArgumentParser):
+    p.add_argument("--scheduler", type=_scheduler, metavar="tcp://HOST:PORT",
+                   help="run on an existing Dask distributed cluster (default: a local cluster, "
+                        "one worker process per core)")
+    p.add_argument("--workers", type=_replications, help="local worker processes (default: one per core)")
+    p.add_argument("--out", type=Path, help="result folder (runs already stored there are skipped)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(interrupted="interrupted: finished runs are stored; run the same command "
+                               "again to resume")
+
+
+def _add_compare(sub):
+    p = sub.add_parser("compare", help="compare scenarios on common random numbers",
+                       description="Run every scenario on the same seeds and report, per scenario, "
+                                   "the change in both perception shares, victimization, severe "
+                                   "violence, cost and US$ per percentage point gained (means with "
+                                   "95%% intervals and paired differences against the first "
+                                   "scenario). Writes comparison.csv/.parquet, groups.csv, "
+                                   "comparison.png, report.md and report.html.")
+    p.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
+    p.add_argument("--replications", type=_replications, default=30, help="replications per scenario (default 30)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the common random numbers (default 0)")
+    p.add_argument("--years", type=_years, help="years to simulate (default: each scenario's)")
+    p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent (default: each scenario's)")
+    _execution_options(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def _add_sweep(sub):
+    p = sub.add_parser("sweep", help="run an experiment file (levers, uncertainties, design)",
+                       description="Sample an experiment's levers and uncertainties (full factorial, "
+                                   "Latin hypercube or Sobol), run each design point's replications, "
+                                   "store them as Parquet as they finish (a restart skips stored "
+                                   "runs), then write design-point means, the cost/gain Pareto front "
+                                   "and, with a [target], PRIM lever ranges that reach it.")
+    p.add_argument("experiment", type=Path, help="experiment file (TOML), e.g. experiments/budget_100m.toml")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    _execution_options(p)
+    p.set_defaults(func=cmd_sweep)
+
+
+def _add_sensitivity(sub):
+    p = sub.add_parser("sensitivity", help="Morris screening, then Sobol indices, of a scenario",
+                       description="Morris screening over every behavioural and intervention-effect "
+                                   "parameter (mu*, sigma with intervals), then Sobol first-order and "
+                                   "total indices of the most influential ones, for the change in "
+                                   "perceived safety and the distance to the survey figures. Runs "
+                                   "are stored as they finish (a restart skips stored runs); writes "
+                                   "CSV/Parquet tables, PNG figures and report.md/report.html.")
+    p.add_argument("experiment", type=Path,
+                   help="sensitivity file (TOML), e.g. experiments/sensitivity_quito.toml")
+    p.add_argument("--morris-only", action="store_true", help="stop after the Morris screening")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="folder for the tables, figures and report (default: the result folder)")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    p.add_argument("--trajectories", type=_at_least_two, metavar="R",
+                   help="Morris trajectories instead of the file's (stored runs are reused)")
+    p.add_argument("--samples", type=_power_of_two, metavar="N",
+                   help="Sobol base samples instead of the file's, a power of two (stored runs "
+                        "are reused: the design of N/2 is a prefix of the one of N)")
+    _execution_options(p)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def _add_calibrate(sub):
+    p = sub.add_parser("calibrate", help="fit parameters to the observed survey (ABC-SMC)",
+                       description="ABC-SMC calibration (pyabc) of the parameters a calibration file "
+                                   "names, against the observed survey shares and severe violence. "
+                                   "The SQLite history is kept in the output folder: the same command "
+                                   "again continues from the last finished generation. Writes "
+                                   "posterior marginal, pair and predictive figures, the parameter "
+                                   "table and (with write_scenario) the calibrated scenario.")
+    p.add_argument("calibration", type=Path, help="calibration file (TOML), e.g. experiments/calibrate_quito.toml")
+    p.add_argument("--no-predictive", action="store_true",
+                   help="skip the posterior predictive runs and figure")
+    p.add_argument("--outputs-only", action="store_true",
+                   help="sample no more: write the outputs from the stored history")
+    _execution_options(p)
+    p.set_defaults(func=cmd_calibrate)
+
+
+def _add_app(sub):
+    p = sub.add_parser("app", help="start the workshop page (Spanish and English) in the browser",
+                       description="Serve the interactive workshop page (map, time series, "
+                                   "intervention sliders, budget game, explanations) and print "
+                                   "its address. See docs/workshop.md.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8765, help="port (default: 8765)")
+    p.add_argument("--lang", choices=["es", "en"], default="es", help="starting language (default: es)")
+    p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent for every scenario (default: each scenario's own, "
+                        "100 for Quito: about 28,000 residents)")
+    p.set_defaults(func=cmd_app, interrupted="stopped")
+
+
+def _add_params(sub):
+    p = sub.add_parser("params", help="list every model parameter",
+                       description="Every parameter with its unit, default, plausible range "
+                                   "and the source of its default.")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.set_defaults(func=cmd_params)
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    import barrios
+    from experiments.summary import format_summary, yearly
+
+    loaded = barrios.scenario(args.scenario, seed=args.seed, replications=args.replications,
+                              years=args.years, scale=args.scale)
+    scenario = loaded.scenario
+    args.out = args.out or Path("runs") / f"{scenario.name}-{scenario.run.seed}"
+    bar = tqdm(total=scenario.n_days * scenario.run.replications, unit="day", desc=scenario.name,
+               disable=args.quiet, file=sys.stderr)
+    done = {"days": 0}
+
+    def progress(day: int):
+        if day < done["days"]:  # a new replication
+            done["days"] = 0
+        bar.update(max(day, 0) - done["days"])
+        done["days"] = max(day, 0)
+
+    try:
+        result = barrios.run(loaded, out=args.out, progress=progress)
+    except barrios.Interrupted as stop:
+        args.kept = len(stop.outputs.outcomes) if stop.outputs else 0
+        raise
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(format_summary(result.summary, yearly(result.timeseries)))
+        print(f"\nOutputs in {args.out}/: summary.json, timeseries.parquet, barrios.parquet, "
+              "perception.png")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from experiments.scenario_files import load_scenario, scenario_summary
+
+    for path in args.files:
+        loaded = load_scenario(path)
+        print(f"{path}: ok")
+        print("  " + scenario_summary(loaded).replace("\n", "\n  "))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    import barrios
+    from experiments.compare_report import terminal_text
+
+    result = barrios.compare(args.scenarios, replications=args.replications, seed=args.seed,
+                             years=args.years, scale=args.scale, out=args.out,
+                             workers=args.workers, scheduler=args.scheduler,
+                             progress=not args.quiet)
+    print(terminal_text(result))
+    print(f"\n{result.report}")
+    print("Wrote " + ", ".join(f.name for f in result.files))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    import barrios
+
+    result = barrios.sweep(args.experiment, out=args.out, workers=args.workers,
+                           scheduler=args.scheduler, progress=not args.quiet,
+                           retry_failed=args.retry_failed)
+    print(result.report)
+    print(result.text)
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    import barrios
+    from experiments.sensitivity_report import terminal_text
+
+    result = barrios.sensitivity(args.experiment, out=args.out, report=args.report,
+                                 morris_only=args.morris_only, trajectories=args.trajectories,
+                                 samples=args.samples, workers=args.workers,
+                                 scheduler=args.scheduler, progress=not args.quiet,
+                                 retry_failed=args.retry_failed)
+    for stage in (result.morris, result.sobol):
+        if stage is not None:
+            print(f"{stage.stage}: {stage.runs.report}")
+    print(terminal_text(result.loaded, result.morris, result.sobol))
+    print(f"Wrote {len(result.files)} files (tables, figures, report.md, report.html) in "
+          f"{result.files[-1].parent}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    import barrios
+
+    result = barrios.calibrate(args.calibration, out=args.out, workers=args.workers,
+                               scheduler=args.scheduler, progress=not args.quiet,
+                               predictive=not args.no_predictive, outputs_only=args.outputs_only)
+    print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "
+          f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")
+    print((result.results / "parameters.md").read_text(encoding="utf-8"))
+    print(f"Outputs in {result.results}/")
+    return 0
+
+
+def cmd_app(args) -> int:
+    from workshop.server import serve  # the simulation commands need no web stack
+
+    serve(host=args.host, port=args.port, lang=args.lang, scale=args.scale)
+    return 0
+
+
+def cmd_params(args) -> int:
+    from simulation.parameters import PARAMETERS
+
+    if args.markdown:
+        print(PARAMS_MARKDOWN_HEADER)
+        print("| name | default | unit | plausible range | source | meaning |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for p in PARAMETERS.values():
+            print(f"| `{p.name}` | {p.default:g} | {p.unit} | {p.plausible[0]:g}–{p.plausible[1]:g} "
+                  f"| {p.source} | {p.description} |")
+        return 0
+    group = None
+    for p in PARAMETERS.values():
+        if p.group != group:
+            group = p.group
+            print(f"\n[{group}]")
+        print(f"  {p.name} = {p.default:g}  ({p.unit}; plausible {p.plausible[0]:g}–{p.plausible[1]:g})")
+        print(f"      {p.description}")
+        print(f"      source: {p.source}")
+    return 0
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        message = getattr(args, "interrupted", "interrupted")
+        print(message.format(kept=getattr(args, "kept", 0), out=getattr(args, "out", "")),
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `barrios params | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - known failures become one line
+        status = _status(error)
+        if status is None:
+            raise
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return status
+
+
+def _status(error: Exception) -> int | None:
+    """The exit status of a failure the user can act on (None: a bug, show the traceback)."""
+    from experiments.files import BadInput
+    from experiments.store import ExperimentChanged, StoreBusy
+    from experiments.study import AllRunsFailed
+
+    if isinstance(error, BadInput | StoreBusy | ExperimentChanged):
+        return EXIT_BAD_INPUT
+    if isinstance(error, AllRunsFailed | OSError):
+        return EXIT_FAILED
+    return None
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: could not write ({error.strerror})"
+    return " ".join(str(error).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
