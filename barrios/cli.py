@@ -401,9 +401,9 @@ def _status(error: Exception) -> int | None:
     from experiments.study import AllRunsFailed
 
     if isinstance(error, BadInput | StoreBusy | ExperimentChanged):
-        return EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT  # what the user gave cannot be used: nothing was done
     if isinstance(error, AllRunsFailed | OSError):
-        return EXIT_FAILED
+        return EXIT_FAILED     # the work was done, or began, and failed
     return None
 
 

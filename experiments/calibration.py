@@ -40,7 +40,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -113,39 +113,22 @@ class CalibrationFile(StudyFile):
 
 
 @dataclass(frozen=True, eq=False)
-class LoadedCalibration:
-    study: LoadedStudy[CalibrationFile]
-    priors: dict[str, tuple[float, float, str]]
-
-    @property
-    def config(self) -> CalibrationFile:
-        return self.study.spec
-
-    @property
-    def path(self) -> Path:
-        return self.study.path
-
-    @property
-    def name(self) -> str:
-        return self.study.name
-
-    @property
-    def base(self):
-        return self.study.base
+class LoadedCalibration(LoadedStudy[CalibrationFile]):
+    priors: dict[str, tuple[float, float, str]] = field(default_factory=dict)
 
     @property
     def scenario(self):
         """The scenario every simulation starts from."""
-        return self.study.base.scenario
+        return self.base.scenario
 
     def definition(self) -> dict:
         """What the stored history depends on (not the ABC, predictive or output settings):
         the scenario without the fitted parameters' values (each particle sets them, so
         writing the calibrated values into a scenario the base extends changes nothing)."""
-        scenario = scenario_definition(self.study.base)
+        scenario = scenario_definition(self.base)
         params = scenario["scenario"]["parameters"]
         scenario["scenario"]["parameters"] = {k: v for k, v in params.items() if k not in self.priors}
-        cfg = self.config
+        cfg = self.spec
         return {**scenario, "seed": cfg.seed, "survey": cfg.survey.model_dump(),
                 "targets": {k: v.model_dump() for k, v in cfg.targets.items()},
                 "priors": {k: list(v) for k, v in self.priors.items()},
@@ -158,7 +141,7 @@ class LoadedCalibration:
 
     @property
     def n_observed(self) -> int:
-        return self.config.survey.observed_sample_size
+        return self.spec.survey.observed_sample_size
 
     @property
     def n_simulated(self) -> int:
@@ -173,7 +156,7 @@ def load_calibration(path: Path | str) -> LoadedCalibration:
     if not config.priors:
         raise BadInput(path, "priors", "expected at least one parameter to fit, found none")
     priors = {name: _prior_range(name, prior, path) for name, prior in config.priors.items()}
-    return LoadedCalibration(study, priors)
+    return LoadedCalibration(study.spec, study.path, study.base, priors)
 
 
 def _check_targets(config: CalibrationFile, path: Path):
@@ -251,7 +234,7 @@ class SurveyDistance:
 
 def distance_weights(loaded: LoadedCalibration) -> dict[str, float]:
     weights = {}
-    for name, target in loaded.config.targets.items():
+    for name, target in loaded.spec.targets.items():
         if name in SURVEY_TARGETS:
             p = target.observed
             var = p * (1 - p) / loaded.n_observed + p * (1 - p) / loaded.n_simulated
@@ -262,7 +245,7 @@ def distance_weights(loaded: LoadedCalibration) -> dict[str, float]:
 
 
 def observed_stats(loaded: LoadedCalibration) -> dict[str, float]:
-    return {TARGETS[n]: t.observed for n, t in loaded.config.targets.items()}
+    return {TARGETS[n]: t.observed for n, t in loaded.spec.targets.items()}
 
 
 def log_scaled(loaded: LoadedCalibration) -> frozenset:
@@ -312,7 +295,7 @@ class CalibrationResult:
     @property
     def results(self) -> Path:
         """Where the report goes: the file's ``results`` folder, or OUT/results."""
-        cfg = self.loaded.config
+        cfg = self.loaded.spec
         return (self.loaded.path.parent / cfg.results).resolve() if cfg.results else self.folder / "results"
 
 
@@ -326,7 +309,7 @@ def calibrate(loaded: LoadedCalibration | Path | str, out: Path | str | None = N
     folder = Path(out or Path("runs") / f"calibrate-{loaded.name}")
     from experiments.study import manifest
 
-    lock = claim(folder, manifest("calibration", loaded.definition(), loaded.study.sources))
+    lock = claim(folder, manifest("calibration", loaded.definition(), loaded.sources))
     try:
         return _calibrate(loaded, folder, execution, predictive, outputs_only)
     finally:
@@ -337,7 +320,7 @@ def _calibrate(loaded: LoadedCalibration, folder: Path, execution: Execution, pr
                outputs_only: bool) -> CalibrationResult:
     import pyabc
 
-    cfg = loaded.config
+    cfg = loaded.spec
     _quiet_pyabc(execution.progress)
     started = time.perf_counter()
     db_file = folder / "history.db"
@@ -388,7 +371,7 @@ def _preflight(loaded: LoadedCalibration, simulator: Simulator, folder: Path):
         mid = math.sqrt(low * high) if dist == "loguniform" else (low + high) / 2
         centre[name] = math.log10(mid) if name in simulator.log_scaled else mid
     try:
-        simulator.outcomes(centre, np.random.SeedSequence([loaded.config.seed, 0]))
+        simulator.outcomes(centre, np.random.SeedSequence([loaded.spec.seed, 0]))
     except Exception as exc:  # noqa: BLE001 - reported as the study's failure
         raise AllRunsFailed(folder, f"{type(exc).__name__}: {exc} (at the priors' centre)") from None
 
@@ -396,7 +379,7 @@ def _preflight(loaded: LoadedCalibration, simulator: Simulator, folder: Path):
 def _sample(loaded: LoadedCalibration, simulator: Simulator, db: str, history, done: int, client):
     import pyabc
 
-    cfg = loaded.config
+    cfg = loaded.spec
     n_workers = max(len(client.scheduler_info(n_workers=-1)["workers"]), 1)
     sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client,
                                                    client_max_jobs=2 * n_workers, batch_size=1)
@@ -498,7 +481,7 @@ def posterior_table(loaded: LoadedCalibration, posterior: pd.DataFrame) -> pd.Da
 
 def analyse(loaded: LoadedCalibration, folder: Path, history, runtime: dict) -> CalibrationResult:
     """The last generation as a weighted posterior, its table and a summary."""
-    cfg = loaded.config
+    cfg = loaded.spec
     frame, w = history.get_distribution(m=0, t=history.max_t)
     posterior = frame.reset_index(drop=True).copy()
     for name in log_scaled(loaded):
@@ -546,7 +529,7 @@ def _predictive(loaded: LoadedCalibration, posterior: pd.DataFrame, folder: Path
     OUT/predictive, so the draws a finished calibration has run are not run again)."""
     from experiments.study import open_store
 
-    cfg = loaded.config
+    cfg = loaded.spec
     rng = np.random.default_rng(cfg.seed)
     idx = rng.choice(len(posterior), size=cfg.predictive.draws, p=posterior["weight"].to_numpy())
     runs = []
@@ -559,7 +542,7 @@ def _predictive(loaded: LoadedCalibration, posterior: pd.DataFrame, folder: Path
                         city_table=loaded.base.city_table))
     definition = {**loaded.definition(), "every_days": cfg.predictive.every_days}
     with open_store(folder / "predictive", "calibration-predictive", definition,
-                    loaded.study.sources) as store:
+                    loaded.sources) as store:
         execute_design(runs, store, execution, client)
         stored, series = store.runs(), store.timeseries()
     wanted = [r.run_id for r in runs]

@@ -33,8 +33,8 @@ def write_outputs(result: CalibrationResult) -> list[Path]:
     (results / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     (results / "parameters.md").write_text(_markdown(loaded, table, summary), encoding="utf-8")
     files += [results / "summary.json", results / "parameters.md"]
-    if loaded.config.write_scenario:
-        path = (loaded.path.parent / loaded.config.write_scenario).resolve()
+    if loaded.spec.write_scenario:
+        path = (loaded.path.parent / loaded.spec.write_scenario).resolve()
         write_calibrated_scenario(loaded, table, summary, path, results)
         files.append(path)
     return files
@@ -42,7 +42,7 @@ def write_outputs(result: CalibrationResult) -> list[Path]:
 
 def predictive_summary(loaded: LoadedCalibration, draws) -> dict:
     rows, _ = draws
-    rng = np.random.default_rng(loaded.config.seed + 2)
+    rng = np.random.default_rng(loaded.spec.seed + 2)
     out = {"draws": int(len(rows))}
     for name in PREDICTED:
         x = rows[name].to_numpy(float)
@@ -128,7 +128,7 @@ def _plot_predictive(loaded, draws, path):
     import matplotlib.pyplot as plt
 
     _, series = draws
-    cfg = loaded.config
+    cfg = loaded.spec
     start = pd.Timestamp(loaded.scenario.run.start)
     end = series["date"].max()
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -170,12 +170,12 @@ def _markdown(loaded, table, summary) -> str:
              f"ABC-SMC (pyabc), {summary['generations']} generations of {summary['population_size']} "
              f"particles, {summary['simulations']} simulations, final epsilon "
              f"{summary['final_epsilon']:.3g} (sum of squared z-scores over "
-             f"{len(loaded.config.targets)} targets), effective sample size of the last "
+             f"{len(loaded.spec.targets)} targets), effective sample size of the last "
              f"generation {summary['effective_sample_size']:.1f}, "
              f"{summary['wall_time_s'] / 60:.1f} min; "
              f"file `{summary['calibration_file']}`, seed {summary['seed']}, {summary['date']}.",
              "" if summary["converged"] else
-             f"\n**Not converged**: the final epsilon is above {len(loaded.config.targets)}, what "
+             f"\n**Not converged**: the final epsilon is above {len(loaded.spec.targets)}, what "
              "survey sampling noise alone gives; run the same command again to continue.", "",
              "| parameter | prior | prior range | default when written | posterior median | 90% credible interval | posterior/prior width | identified |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -192,7 +192,7 @@ def _markdown(loaded, table, summary) -> str:
         for name in ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                      "safe_neighbourhood_end"):
             s = pred[f"survey_{name}"]
-            held = "" if name in loaded.config.targets else " (held out)"
+            held = "" if name in loaded.spec.targets else " (held out)"
             o = obs.get(name)
             lines.append(f"| {name}{held} | {'' if o is None else f'{100 * o:.0f}%'} | "
                          f"{100 * s['median']:.1f}% | {100 * s['ci90'][0]:.1f}–{100 * s['ci90'][1]:.1f}% |")
@@ -215,7 +215,7 @@ def write_calibrated_scenario(loaded, table, summary, path: Path, results: Path)
              f"{summary['effective_sample_size']:.1f} of {summary['population_size']}.",
              *([] if summary["converged"] else [
                  f"# NOT CONVERGED to the survey noise: final epsilon {summary['final_epsilon']:.4g} "
-                 f"is above {len(loaded.config.targets)} (what",
+                 f"is above {len(loaded.spec.targets)} (what",
                  "# sampling noise alone gives), so the credible intervals are wider than the "
                  "data alone would give;",
                  "# run the same `barrios calibrate` command again to continue."]),

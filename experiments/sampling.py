@@ -1,22 +1,47 @@
 """Experimental designs: full factorial, Latin hypercube, Sobol sequence (scipy.stats.qmc).
 
-A design is a table with one row per design point and one column per variable, in the
-variables' own units. Quasi-random designs draw points in the unit cube and map each
-coordinate through the variable's distribution (inverse CDF); a variable with ``levels``
-takes one of them (the unit interval cut into equal parts).
+A ``Variable`` is a lever or an uncertainty (a range with a distribution, or levels); a
+``Design`` says how to sample them. A design table has one row per design point and one
+column per variable, in the variables' own units. Quasi-random designs draw points in the
+unit cube and map each coordinate through the variable's distribution (inverse CDF); a
+variable with ``levels`` takes one of them (the unit interval cut into equal parts).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from scipy import stats
 from scipy.stats import qmc
 
-from experiments.sweep import Design, Variable
+from simulation.schema import StrictModel
+
+
+class Variable(StrictModel):
+    """A lever or an uncertainty: a range with a distribution, or a list of levels."""
+
+    target: str | None = None
+    low: float | None = None
+    high: float | None = None
+    distribution: Literal["uniform", "loguniform", "triangular", "normal"] = "uniform"
+    mode: float | None = None
+    levels: list[float | int | str | bool] | None = None
+    integer: bool = False
+
+    def bounds(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
+
+
+class Design(StrictModel):
+    kind: Literal["full_factorial", "latin_hypercube", "sobol"] = "latin_hypercube"
+    samples: int = Field(64, ge=1, le=10_000_000)
+    levels: int = Field(3, ge=2, le=100)
+    seed: int = Field(0, ge=0)
 
 
 def unit_to_values(u: np.ndarray, var: Variable) -> np.ndarray | list:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +38,8 @@ from experiments.execution import Execution, Report, execute_design
 from experiments.files import BadInput
 from experiments.runs import Run, changed, run_id
 from experiments.scenario_files import LoadedScenario, override
-from experiments.study import StudyFile, load_study, open_store, scenario_definition, successful
+from experiments.study import (LoadedStudy, StudyFile, load_study, open_store, scenario_definition,
+                               successful)
 from simulation.config import Scenario
 from simulation.parameters import PARAMETERS
 from simulation.schema import StrictModel
@@ -106,17 +107,10 @@ class SensitivityFile(StudyFile):
 
 
 @dataclass(frozen=True, eq=False)
-class LoadedSensitivity:
-    spec: SensitivityFile
-    path: Path
-    base: LoadedScenario          # the base scenario with the file's changes (Morris)
-    names: list[str]
-    bounds: list[list[float]]
-    sobol_base: LoadedScenario    # ... and [sobol.city]
-
-    @property
-    def name(self) -> str:
-        return self.spec.name or self.path.stem
+class LoadedSensitivity(LoadedStudy[SensitivityFile]):
+    names: list[str] = field(default_factory=list)
+    bounds: list[list[float]] = field(default_factory=list)
+    sobol_base: LoadedScenario | None = None    # the base with [sobol.city] too
 
     @property
     def morris_scenario(self) -> Scenario:
@@ -266,7 +260,7 @@ def run_design(loaded: LoadedSensitivity, stage: str, X: np.ndarray, names: list
                 scalars=scalars, city_table=base.city_table)
             for p, values in enumerate(points) for k in range(replications)]
     with open_store(folder, f"sensitivity-{stage}", definition(loaded, stage, base, names),
-                    [loaded.path, *base.sources]) as store:
+                    loaded.sources) as store:
         report = execute_design(runs, store, execution)
         stored = store.runs()
     successful(stored, folder)

@@ -43,28 +43,32 @@ import pyarrow.parquet as pq
 PART = re.compile(r"part-(\d{6})\.parquet$")
 
 
-class ExperimentChanged(Exception):
+class FolderError(Exception):
+    """A result folder that cannot be used as asked, told in one line naming it."""
+
+    def __init__(self, folder: Path, detail: str):
+        super().__init__(folder, detail)
+        self.folder, self.detail = Path(folder), detail
+
+    def __str__(self) -> str:
+        return f"{self.folder}: {self.detail}"
+
+
+class ExperimentChanged(FolderError):
     """The folder holds results of a different definition."""
 
     def __init__(self, folder: Path, difference: str):
-        super().__init__(folder, difference)
-        self.folder, self.difference = folder, difference
-
-    def __str__(self) -> str:
-        return (f"{self.folder / 'experiment.json'}: expected the same definition as the stored "
-                f"results, found a changed one ({self.difference}); use a new --out folder")
+        super().__init__(Path(folder) / "experiment.json", "expected the same definition as "
+                         f"the stored results, found a changed one ({difference}); use a new "
+                         "--out folder")
 
 
-class StoreBusy(Exception):
+class StoreBusy(FolderError):
     """Another process is writing the folder."""
 
     def __init__(self, folder: Path, holder: str):
-        super().__init__(folder, holder)
-        self.folder, self.holder = folder, holder
-
-    def __str__(self) -> str:
-        return (f"{self.folder}: expected a result folder no other process is writing, found "
-                f"one in use{self.holder}; wait for it to finish or use another --out")
+        super().__init__(folder, f"expected a result folder no other process is writing, "
+                         f"found one in use{holder}; wait for it to finish or use another --out")
 
 
 class FolderLock:

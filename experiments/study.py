@@ -33,7 +33,7 @@ from pydantic import Field
 
 from experiments.files import BadInput, existing_file, read_toml, validate
 from experiments.scenario_files import LoadedScenario, load_scenario, nest, override
-from experiments.store import ResultStore, file_digests, fingerprint, table_digest
+from experiments.store import FolderError, ResultStore, file_digests, fingerprint, table_digest
 from simulation.schema import StrictModel
 
 
@@ -134,16 +134,12 @@ def open_store(folder: Path, kind: str, definition: dict, sources) -> ResultStor
     return ResultStore(folder).open(manifest(kind, definition, sources))
 
 
-class AllRunsFailed(Exception):
+class AllRunsFailed(FolderError):
     """A study with nothing to analyse: every run failed."""
 
     def __init__(self, folder: Path, error: str):
-        super().__init__(folder, error)
-        self.folder, self.error = folder, error
-
-    def __str__(self) -> str:
-        return (f"{self.folder}: every run failed, so there is no result; the first error was: "
-                f"{self.error} (the runs table keeps each run's error)")
+        super().__init__(folder, f"every run failed, so there is no result; the first error "
+                         f"was: {error} (the runs table keeps each run's error)")
 
 
 def successful(runs: pd.DataFrame, folder: Path) -> pd.DataFrame:

@@ -19,7 +19,7 @@ asked. Analysis: ``experiments.sweep_analysis``; report: ``experiments.sweep_rep
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,7 @@ from experiments import budget
 from experiments.execution import Execution, Report, execute_design
 from experiments.files import BadInput
 from experiments.runs import Run, changed
+from experiments.sampling import Design, Variable, make_design
 from experiments.store import atomic_parquet, fingerprint
 from experiments.study import LoadedStudy, StudyFile, load_study, open_store, scenario_definition
 from simulation.interventions import INTERVENTIONS
@@ -40,28 +41,6 @@ from simulation.schema import StrictModel
 
 BUDGET_SPENT = "budget_spent_usd"
 """What the ``[budget]`` programmes cost over the run (the sum of their ``cost_usd_NAME``)."""
-
-
-class Variable(StrictModel):
-    """A lever or an uncertainty: a range with a distribution, or a list of levels."""
-
-    target: str | None = None
-    low: float | None = None
-    high: float | None = None
-    distribution: Literal["uniform", "loguniform", "triangular", "normal"] = "uniform"
-    mode: float | None = None
-    levels: list[float | int | str | bool] | None = None
-    integer: bool = False
-
-    def bounds(self) -> tuple[float, float]:
-        return float(self.low), float(self.high)
-
-
-class Design(StrictModel):
-    kind: Literal["full_factorial", "latin_hypercube", "sobol"] = "latin_hypercube"
-    samples: int = Field(64, ge=1, le=10_000_000)
-    levels: int = Field(3, ge=2, le=100)
-    seed: int = Field(0, ge=0)
 
 
 class Outcomes(StrictModel):
@@ -99,24 +78,15 @@ class ExperimentFile(StudyFile):
 
 
 @dataclass(frozen=True, eq=False)
-class LoadedExperiment:
-    study: LoadedStudy[ExperimentFile]
-    variables: dict[str, Variable]  # levers then uncertainties (budget shares included)
-    kinds: dict[str, str]           # variable name -> "lever" | "uncertainty"
-
-    @property
-    def experiment(self) -> ExperimentFile:
-        return self.study.spec
-
-    @property
-    def path(self) -> Path:
-        return self.study.path
+class LoadedExperiment(LoadedStudy[ExperimentFile]):
+    variables: dict[str, Variable] = field(default_factory=dict)  # levers, then uncertainties
+    kinds: dict[str, str] = field(default_factory=dict)  # variable name -> lever | uncertainty
 
     @property
     def scalars(self) -> list[str]:
         """The scalar outcomes each run keeps (the budget's spending too)."""
-        extra = [f"cost_usd_{n}" for n in self.experiment.budget.interventions] if self.experiment.budget else []
-        return list(dict.fromkeys([*self.experiment.outcomes.scalars, *extra]))
+        extra = [f"cost_usd_{n}" for n in self.spec.budget.interventions] if self.spec.budget else []
+        return list(dict.fromkeys([*self.spec.outcomes.scalars, *extra]))
 
     @property
     def fingerprint(self) -> str:
@@ -127,15 +97,15 @@ class LoadedExperiment:
         experiment (more replications, or another ``[target]``, reuse them)."""
         study_keys = {"name", "description", "scenario", "run", "city", "parameters",
                       "interventions", "replications", "target"}
-        return {**scenario_definition(self.study.base),
-                "experiment": self.experiment.model_dump(mode="json", exclude=study_keys)}
+        return {**scenario_definition(self.base),
+                "experiment": self.spec.model_dump(mode="json", exclude=study_keys)}
 
 
 def load_experiment(path: Path | str) -> LoadedExperiment:
     """Read and check an experiment file and its base scenario; raise BadInput."""
     study = load_study(path, ExperimentFile, "experiment file")
     variables, kinds = _variables(study.spec, study.path)
-    loaded = LoadedExperiment(study, variables, kinds)
+    loaded = LoadedExperiment(study.spec, study.path, study.base, variables, kinds)
     _check_variables(loaded)
     _check_outcomes(loaded)
     _check_design_and_budget(loaded)
@@ -172,7 +142,7 @@ def _variables(exp: ExperimentFile, path: Path) -> tuple[dict[str, Variable], di
 
 def _check_variables(loaded: LoadedExperiment):
     """Each variable has a usable range, and the scenario accepts its extremes."""
-    path, base = loaded.path, loaded.study.base
+    path, base = loaded.path, loaded.base
     kind_key = {"lever": "levers", "uncertainty": "uncertainties"}
     for name, var in loaded.variables.items():
         key = f"{kind_key[loaded.kinds[name]]}.{name}"
@@ -208,8 +178,8 @@ def _range_extremes(var: Variable, path: Path, key: str) -> list[tuple[str, floa
 
 
 def _check_outcomes(loaded: LoadedExperiment):
-    exp, path = loaded.experiment, loaded.path
-    run = loaded.study.base.scenario.run
+    exp, path = loaded.spec, loaded.path
+    run = loaded.base.scenario.run
     for i, name in enumerate(exp.outcomes.scalars):
         key = f"outcomes.scalars[{i}]"
         if "@" not in name:
@@ -240,12 +210,12 @@ def _check_outcomes(loaded: LoadedExperiment):
 
 
 def _check_design_and_budget(loaded: LoadedExperiment):
-    exp, path = loaded.experiment, loaded.path
+    exp, path = loaded.spec, loaded.path
     n = exp.design.samples
     if exp.design.kind == "sobol" and n & (n - 1):
         raise BadInput(path, "design.samples", f"expected a power of two for a Sobol design, found {n}")
     if exp.budget is not None:
-        why = budget.check_budget_scenario(loaded.study.base.scenario, exp.budget.interventions)
+        why = budget.check_budget_scenario(loaded.base.scenario, exp.budget.interventions)
         if why:
             raise BadInput(path, "budget.interventions",
                            f"expected programmes the scenario prices, found {why}")
@@ -259,7 +229,7 @@ def overrides_for(loaded: LoadedExperiment, values: dict) -> dict:
     intensities its budget shares buy."""
     targets = {loaded.variables[n].target: v for n, v in values.items()
                if not loaded.variables[n].target.startswith("budget.")}
-    exp, base = loaded.experiment, loaded.study.base
+    exp, base = loaded.spec, loaded.base
     if exp.budget is not None:
         shares = budget.split({name: values[f"share_{name}"] for name in exp.budget.interventions})
         targets.update(budget.intensities(base.scenario, exp.budget.total_usd, shares,
@@ -269,20 +239,18 @@ def overrides_for(loaded: LoadedExperiment, values: dict) -> dict:
 
 def scenario_for(loaded: LoadedExperiment, values: dict):
     """The scenario of one design point."""
-    base = loaded.study.base
+    base = loaded.base
     return changed(base.scenario, overrides_for(loaded, values), base.city_table)
 
 
 def design_table(loaded: LoadedExperiment) -> pd.DataFrame:
-    from experiments.sampling import make_design
-
-    design = make_design(loaded.variables, loaded.experiment.design)
+    design = make_design(loaded.variables, loaded.spec.design)
     design.insert(0, "point", range(len(design)))
     return design
 
 
 def runs_of(loaded: LoadedExperiment, design: pd.DataFrame) -> list[Run]:
-    exp, base = loaded.experiment, loaded.study.base
+    exp, base = loaded.spec, loaded.base
     runs = []
     for row in design.to_dict("records"):
         point = row.pop("point")
@@ -309,7 +277,7 @@ class SweepResult:
 
 
 def default_folder(loaded: LoadedExperiment) -> Path:
-    return Path("runs") / f"sweep-{loaded.study.name}"
+    return Path("runs") / f"sweep-{loaded.name}"
 
 
 def sweep(experiment: LoadedExperiment | Path | str, out: Path | str | None = None, *,
@@ -319,7 +287,7 @@ def sweep(experiment: LoadedExperiment | Path | str, out: Path | str | None = No
     folder = Path(out) if out is not None else default_folder(loaded)
     design = design_table(loaded)
     runs = runs_of(loaded, design)
-    with open_store(folder, "sweep", loaded.definition(), loaded.study.sources) as store:
+    with open_store(folder, "sweep", loaded.definition(), loaded.sources) as store:
         atomic_parquet(pa.Table.from_pandas(design, preserve_index=False), folder / "design.parquet")
         report = execute_design(runs, store, execution)
     return SweepResult(report, folder, design, loaded, [r.run_id for r in runs])

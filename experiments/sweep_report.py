@@ -20,7 +20,7 @@ def analyse(result: SweepResult) -> str:
     from experiments.sweep_analysis import pareto_front, point_means, prim_box, tradeoff_figure
 
     folder, loaded = result.folder, result.loaded
-    exp = loaded.experiment
+    exp = loaded.spec
     runs = ResultStore(folder).runs()
     runs = runs[runs["run_id"].isin(set(result.run_ids))].reset_index(drop=True)
     successful(runs, folder)  # nothing to analyse when every run failed
@@ -53,7 +53,7 @@ def analyse(result: SweepResult) -> str:
 
 
 def _prim(points: pd.DataFrame, loaded: LoadedExperiment, folder: Path, prim_box) -> list[str]:
-    target = loaded.experiment.target
+    target = loaded.spec.target
     levers = [n for n in loaded.variables if loaded.kinds[n] == "lever"]
     reached = (points[target.outcome] >= target.at_least).to_numpy()
     best = points[target.outcome].max()

@@ -66,6 +66,17 @@ def paired_z(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d.mean(axis=0), d.std(axis=0, ddof=1) / np.sqrt(len(d))
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Dask cluster (two single-threaded worker processes) for tests that pass a
+    scheduler address; one per test module saves start-ups."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as c:
+        yield c.scheduler_address
+
+
 @pytest.fixture(scope="session")
 def small_model() -> BarriosModel:
     """A baseline model at reduced scale, built (burn-in done) but not stepped.

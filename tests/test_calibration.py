@@ -184,7 +184,7 @@ def test_shipped_calibration_files_validate():
         loaded = load_calibration(SCENARIOS.parent / "experiments" / name)
         assert loaded.scenario.city.width == 10 and loaded.n_observed == 1200
     holdout = load_calibration(SCENARIOS.parent / "experiments" / "calibrate_quito_holdout.toml")
-    assert "safe_neighbourhood_end" not in holdout.config.targets
+    assert "safe_neighbourhood_end" not in holdout.spec.targets
 
 
 def test_outputs_only_needs_a_stored_history(tmp_path, capsys):

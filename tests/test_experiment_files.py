@@ -46,7 +46,7 @@ def test_every_documented_example_is_shipped():
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_shipped_example_loads_and_makes_its_design(path):
     loaded = load_experiment(path)
-    exp = loaded.experiment
+    exp = loaded.spec
     design = make_design(loaded.variables, exp.design)
     assert list(design.columns) == list(loaded.variables)
     if exp.design.kind == "full_factorial":
@@ -61,15 +61,15 @@ def test_shipped_example_loads_and_makes_its_design(path):
     # every design point makes a valid scenario (the first and the last suffice to load)
     for i in (0, len(design) - 1):
         scenario = scenario_for(loaded, design.iloc[i].to_dict())
-        assert scenario.run.years == loaded.study.base.scenario.run.years
+        assert scenario.run.years == loaded.base.scenario.run.years
 
 
 def test_budget_example_sweeps_shares_of_the_budget():
     loaded = load_experiment(ROOT / "experiments" / "budget_100m.toml")
-    names = loaded.experiment.budget.interventions
+    names = loaded.spec.budget.interventions
     assert list(loaded.variables) == [f"share_{n}" for n in names]
-    design = make_design(loaded.variables, loaded.experiment.design)
-    base = loaded.study.base.scenario
+    design = make_design(loaded.variables, loaded.spec.design)
+    base = loaded.base.scenario
     point = design.iloc[0].to_dict()
     overrides = overrides_for(loaded, point)
     assert set(overrides) == {f"interventions.{n}.intensity" for n in names}
@@ -88,10 +88,10 @@ def test_uncertainty_example_uses_plausible_ranges():
         assert loaded.kinds[name] == "uncertainty"
         assert var.target == f"parameters.{name}"
         assert (var.low, var.high) == tuple(PARAMETERS[name].plausible)
-    design = make_design(loaded.variables, loaded.experiment.design)
+    design = make_design(loaded.variables, loaded.spec.design)
     for name, var in loaded.variables.items():
         assert design[name].between(var.low, var.high).all()
-    assert loaded.study.base.scenario.city.width == 10
+    assert loaded.base.scenario.city.width == 10
 
 
 # --- bad experiment files -----------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_valid_tiny_experiment_loads(tmp_path):
     """The tiny file the other tests build on is itself valid, so the bad cases above differ
     from a good file only by what they break."""
     loaded = load_experiment(write_tiny_experiment(tmp_path / "ok.toml"))
-    base = loaded.study.base.scenario
+    base = loaded.base.scenario
     assert (base.city.width, base.city.height, base.city.population) == (6, 12, 200_000)
     assert base.city.inhabitants_per_agent == 500 and base.run.years == pytest.approx(0.1)
     assert loaded.kinds == {"lighting": "lever", "fear_contagion": "uncertainty"}

@@ -60,15 +60,6 @@ def write_tiny(folder: Path, text: str = TINY) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as c:
-        yield c.scheduler_address
-
-
-@pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, cluster):
     folder = tmp_path_factory.mktemp("sens")
     path = write_tiny(folder)

@@ -79,7 +79,7 @@ def test_time_series_are_kept_every_n_days(tiny_sweeps):
     ts = load_timeseries(tiny_sweeps.one.folder)
     assert set(ts["run_id"]) == set(runs["run_id"])
     assert {"run_id", "step", "date", "safe_public", "incidents"} <= set(ts.columns)
-    n_days = load_experiment(tiny_sweeps.path).study.base.scenario.n_days  # the last step
+    n_days = load_experiment(tiny_sweeps.path).base.scenario.n_days  # the last step
     for _, one_run in ts.groupby("run_id"):
         steps = one_run["step"].tolist()
         assert steps == sorted(set(range(0, n_days + 1, 5)) | {n_days})
@@ -101,7 +101,7 @@ def test_rerun_skips_everything(tiny_sweeps, tmp_path):
 def test_run_ids_are_stable(tiny_sweeps):
     runs = load_results(tiny_sweeps.one.folder)
     exp = load_experiment(tiny_sweeps.path)
-    name = exp.study.base.scenario.name
+    name = exp.base.scenario.name
     for row in runs.itertuples():
         values = {"lighting": row.lighting, "fear_contagion": row.fear_contagion}
         assert row.run_id == run_id(name, values, 5, row.replication)
@@ -110,7 +110,7 @@ def test_run_ids_are_stable(tiny_sweeps):
            run_id(name, values, 5, 1), run_id(name, values, 6, 0), run_id("other", values, 5, 0)}
     assert len(ids) == 5
     assert run_id(name, dict(reversed(values.items())), 5, 0) == run_id(name, values, 5, 0)
-    scenario = exp.study.base.scenario
+    scenario = exp.base.scenario
     spec = Run(point=0, replication=1, seed=5, scenario=scenario, values=values)
     assert spec.run_id == run_id(name, values, 5, 1)
     assert Run(point=3, replication=1, seed=5, scenario=scenario, values=values).run_id == spec.run_id
@@ -240,16 +240,6 @@ def test_sigkill_and_resume_equals_an_uninterrupted_sweep(tmp_path):
 # --- failed runs ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One local Dask cluster for the tests that pass ``scheduler=`` (saves start-ups)."""
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as c:
-        yield c.scheduler_address
-
-
 def _tiny_scenario():
     return shipped("quito_2023_2025", city={"width": 6, "height": 12, "population": 200_000},
                    run={"years": 0.1})
@@ -319,9 +309,9 @@ def test_failed_runs_are_retried_only_when_asked(tmp_path, capsys):
     path = write_tiny_experiment(tmp_path / "retry.toml", RETRY_BODY, replications=1)
     folder = tmp_path / "out"
     loaded = load_experiment(path)
-    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.study.sources))
-    design = make_design(loaded.variables, loaded.experiment.design)
-    base = loaded.study.base.scenario
+    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources))
+    design = make_design(loaded.variables, loaded.spec.design)
+    base = loaded.base.scenario
     broken = _city_table(base).drop(columns="disadvantage")
     failed_rows = []
     for point, values in enumerate(design.to_dict("records")):
@@ -385,7 +375,7 @@ def test_a_changed_base_scenario_is_refused(tmp_path):
     path = write_tiny_experiment(tmp_path / "exp.toml", RETRY_BODY, scenario=base)
     folder = tmp_path / "out"
     loaded = load_experiment(path)
-    ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.study.sources)).close()
+    ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources)).close()
     base.write_text(base.read_text().replace("0.15", "0.25"))
     with pytest.raises(ExperimentChanged) as info:
         sweep(path, folder, execution=SERIAL)
