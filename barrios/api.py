@@ -24,7 +24,7 @@ import pandas as pd
 from experiments.execution import Execution
 from experiments.files import BadInput
 from experiments.scenario_files import LoadedScenario, from_scenario, load_scenario
-from experiments.study import changed_by, check_out
+from experiments.study import changed_by, check_out, writable_folder
 from simulation.config import Scenario
 from simulation.outcomes import OUTCOMES
 from simulation.parameters import PARAMETERS
@@ -171,6 +171,8 @@ def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path
     from experiments.sensitivity_study import sensitivity as run_sensitivity
 
     loaded = load_sensitivity(file, trajectories=trajectories, samples=samples)
+    if report is not None:
+        writable_folder(Path(report), "--report", None)
     result = run_sensitivity(loaded, check_out(out), stages="morris" if morris_only else "both",
                              execution=_execution(workers, scheduler, progress, retry_failed))
     result.files = write_outputs(loaded, result.morris, result.sobol,

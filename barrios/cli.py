@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -31,10 +32,24 @@ observed figure.
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``error: barrios run: --years: expected ...``."""
+    """argparse with one-line errors in the words every error uses (``expected ...,
+    found ...``): ``error: barrios run: argument --years: expected ...``."""
 
     def error(self, message: str):
-        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {_reworded(message)}\n")
+
+
+def _reworded(message: str) -> str:
+    choice = re.fullmatch(r"(argument .+?): invalid choice: (.+?) \(choose from (.+)\)", message)
+    if choice:
+        return f"{choice[1]}: expected one of {choice[3]}, found {choice[2]}"
+    required = re.fullmatch(r"the following arguments are required: (.+)", message)
+    if required:
+        return f"{required[1]}: expected a value (required), found nothing"
+    extra = re.fullmatch(r"unrecognized arguments: (.+)", message)
+    if extra:
+        return f"expected the options in --help, found {extra[1]}"
+    return message
 
 
 # --- option types: each says what it expected and what it found -------------------------------
@@ -48,9 +63,14 @@ def _number(text: str, what: str, low: float, high: float, *, integer: bool = Fa
         raise argparse.ArgumentTypeError(f"expected {what}, found {text!r}") from None
     inside = (low < value if low_open else low <= value) and value <= high
     if not (math.isfinite(value) and inside):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        interval = f"{'(' if low_open else '['}{_plain(low)}, {_plain(high)}]"
         raise argparse.ArgumentTypeError(f"expected {what} in {interval}, found {text}")
     return value
+
+
+def _plain(x: float) -> str:
+    """2 -> '2', 1048576 -> '1048576', 0.5 -> '0.5' (no exponents)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _years(text: str) -> float:
@@ -77,7 +97,7 @@ def _port(text: str) -> int:
 
 
 def _at_least_two(text: str) -> int:
-    return _number(text, "a whole number", 2, 10**7, integer=True)
+    return _number(text, "a whole number", 2, 1_048_576, integer=True)
 
 
 def _power_of_two(text: str) -> int:
@@ -377,7 +397,9 @@ def cmd_params(args) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
     except KeyboardInterrupt:
         message = getattr(args, "interrupted", "interrupted")
         print(message.format(kept=getattr(args, "kept", 0), out=getattr(args, "out", "")),
@@ -397,12 +419,12 @@ def main(argv=None) -> int:
 def _status(error: Exception) -> int | None:
     """The exit status of a failure the user can act on (None: a bug, show the traceback)."""
     from experiments.files import BadInput
-    from experiments.store import ExperimentChanged, StoreBusy
+    from experiments.store import ExperimentChanged, StoreBusy, WriteFailed
     from experiments.study import AllRunsFailed
 
     if isinstance(error, BadInput | StoreBusy | ExperimentChanged):
         return EXIT_BAD_INPUT  # what the user gave cannot be used: nothing was done
-    if isinstance(error, AllRunsFailed | OSError):
+    if isinstance(error, AllRunsFailed | WriteFailed | OSError):
         return EXIT_FAILED     # the work was done, or began, and failed
     return None
 

@@ -52,7 +52,8 @@ from experiments.execution import Execution, dask_client, execute_design
 from experiments.files import BadInput
 from experiments.runs import Run, changed, simulate
 from experiments.store import claim, fingerprint
-from experiments.study import AllRunsFailed, LoadedStudy, StudyFile, load_study, scenario_definition
+from experiments.study import (AllRunsFailed, LoadedStudy, StudyFile, load_study, scenario_definition,
+                               writable_folder)
 from simulation.outcomes import OUTCOMES
 from simulation.parameters import PARAMETERS
 from simulation.schema import StrictModel
@@ -156,7 +157,23 @@ def load_calibration(path: Path | str) -> LoadedCalibration:
     if not config.priors:
         raise BadInput(path, "priors", "expected at least one parameter to fit, found none")
     priors = {name: _prior_range(name, prior, path) for name, prior in config.priors.items()}
+    _check_outputs(config, path)
     return LoadedCalibration(study.spec, study.path, study.base, priors)
+
+
+def _check_outputs(config: CalibrationFile, path: Path):
+    """Where the results go must be writable before hours of sampling, not after."""
+    if config.results:
+        writable_folder((path.parent / config.results).resolve(), path, "results")
+    if config.write_scenario:
+        target = (path.parent / config.write_scenario).resolve()
+        if target.is_dir():
+            raise BadInput(path, "write_scenario", f"expected a scenario file to write, found "
+                           f"the folder {target}")
+        if not target.parent.is_dir():
+            raise BadInput(path, "write_scenario", f"expected a file in an existing folder, "
+                           f"found no folder {target.parent}")
+        writable_folder(target.parent, path, "write_scenario")
 
 
 def _check_targets(config: CalibrationFile, path: Path):

@@ -178,6 +178,9 @@ def _expected(kind: str, error: dict, model, loc: tuple, found) -> str:
         return f"expected one of {error['ctx']['expected']}, found {_found(found)}"
     if kind in _RANGE_ERRORS:
         return f"expected {_range_words(model, loc, error)}, found {_found(found)}"
+    if kind == "string_pattern_mismatch":
+        return ("expected a name of letters, digits, '_', '-' and '.' (it names output "
+                f"folders), found {_found(found)}")
     expected = re.sub(r"^Input should be ", "", error["msg"])  # anything new: pydantic's words
     return f"expected {expected}, found {_found(found, typed=True)}"
 

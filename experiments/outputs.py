@@ -12,6 +12,7 @@ second ``barrios run`` into the same folder is refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.store import FolderLock, atomic_write
+from experiments.store import FolderLock, WriteFailed, atomic_write
 from experiments.summary import summarize, yearly
 
 OUTPUTS = ("summary.json", "timeseries.parquet", "barrios.parquet", "perception.png")
@@ -45,8 +46,9 @@ class RunFolder:
 
     def add(self, result):
         """Store one finished replication."""
-        self._append("timeseries", result.timeseries)
-        self._append("barrios", result.barrios)
+        with self._writing("timeseries.parquet, barrios.parquet"):
+            self._append("timeseries", result.timeseries)
+            self._append("barrios", result.barrios)
         self.timeseries.append(result.timeseries)
         self.outcomes.append(result.outcomes)
         self.residents = result.residents
@@ -60,18 +62,27 @@ class RunFolder:
     def _tmp(self, name: str) -> Path:
         return self.path / f"{name}.tmp"
 
+    @contextlib.contextmanager
+    def _writing(self, what: str):
+        try:
+            yield
+        except OSError as error:
+            raise WriteFailed(self.path, what, error) from None
+
     def finish(self, scenario) -> tuple[dict, pd.DataFrame | None]:
         """Put the finished replications in place (none finished: the folder is left as
         it was) and release the folder; returns the summary and the by-year table."""
         try:
-            for writer in self._writers.values():
-                writer.close()
+            with self._writing("timeseries.parquet, barrios.parquet"):
+                for writer in self._writers.values():
+                    writer.close()
             self._writers.clear()
             if not self.outcomes:
                 return {}, None
             summary = summarize(scenario, self.outcomes, self.residents)
             ts_all = pd.concat(self.timeseries, ignore_index=True)
-            self._commit(scenario, summary, ts_all)
+            with self._writing("the outputs"):
+                self._commit(scenario, summary, ts_all)
             return summary, yearly(ts_all)
         finally:
             for stale in self.path.glob("*.tmp"):

@@ -71,6 +71,15 @@ class StoreBusy(FolderError):
                          f"found one in use{holder}; wait for it to finish or use another --out")
 
 
+class WriteFailed(FolderError):
+    """An output could not be written (a full disk, a file size limit, a lost mount); what
+    was in place before is left as it was."""
+
+    def __init__(self, folder: Path, name: str, error: OSError):
+        super().__init__(folder, f"could not write {name} ({error.strerror or error}); "
+                         "the folder keeps what it held before")
+
+
 class FolderLock:
     """An exclusive, non-blocking ``flock`` on ``folder/.lock`` (released on ``release``
     or when the process ends)."""

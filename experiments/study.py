@@ -34,6 +34,7 @@ from pydantic import Field
 from experiments.files import BadInput, existing_file, read_toml, validate
 from experiments.scenario_files import LoadedScenario, load_scenario, nest, override
 from experiments.store import FolderError, ResultStore, file_digests, fingerprint, table_digest
+from simulation.config import NAME
 from simulation.schema import StrictModel
 
 
@@ -50,7 +51,7 @@ class StudyRun(StrictModel):
 class StudyFile(StrictModel):
     """What every study file has: a name, the base scenario and its changes, a seed."""
 
-    name: str | None = None             # default: the file's name
+    name: str | None = Field(None, pattern=NAME)  # default: the file's name
     description: str = ""
     scenario: str                       # the base scenario, relative to this file
     seed: int = Field(0, ge=0)  # replication k of every run uses child k
@@ -153,15 +154,16 @@ def successful(runs: pd.DataFrame, folder: Path) -> pd.DataFrame:
 
 def check_out(out: Path | str | None) -> Path | None:
     """An output folder that can be created or written (BadInput naming ``--out``)."""
-    if out is None:
-        return None
-    path = Path(out)
-    for existing in (path, *path.parents):
-        if existing.exists():
-            break
-    if existing.exists() and not existing.is_dir():
-        raise BadInput("--out", None, f"expected a folder, found the file {existing}")
+    return None if out is None else writable_folder(Path(out), "--out", None)
+
+
+def writable_folder(path: Path, source: Path | str, key: str | None) -> Path:
+    """``path`` if it is, or can be made, a folder this process can write; else a
+    BadInput naming ``source`` (a flag or a file) and ``key``."""
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise BadInput(source, key, f"expected a folder, found the file {existing}")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise BadInput("--out", None, f"expected a folder this user can write, found "
-                       f"{existing} read-only")
+        raise BadInput(source, key, f"expected a folder this user can write, found {existing} "
+                       "read-only")
     return path

@@ -19,6 +19,8 @@ from simulation.interventions import INTERVENTIONS, InterventionSettings
 from simulation.parameters import check_parameter
 from simulation.schema import StrictModel
 
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+"""Scenario and study names: they name output folders, so no separators or spaces."""
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 """The calendar a run may start in: burn-in and run stay inside what dates and
 timestamps can represent."""
@@ -117,7 +119,7 @@ class Observed(StrictModel):
 
 
 class Scenario(StrictModel):
-    name: str = "scenario"
+    name: str = Field("scenario", pattern=NAME)
     description: str = ""
     run: RunConfig = RunConfig()
     city: CityConfig = CityConfig()

@@ -327,6 +327,11 @@ def test_failed_runs_are_retried_only_when_asked(tmp_path, capsys):
     again = sweep(path, folder, execution=SERIAL)
     assert (again.report.done, again.report.skipped) == (0, 2)
     assert (load_results(folder)["status"] == "failed").all()
+    # with every run failed there is no result: one line, exit 1, no tables
+    assert main(["sweep", str(path), "--out", str(folder), "--workers", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "every run failed" in err[0] and "KeyError" in err[0]
+    assert not (folder / "points.csv").exists()
 
     assert main(["sweep", str(path), "--out", str(folder), "--retry-failed", "--workers", "1",
                  "--quiet"]) == 0
@@ -380,3 +385,28 @@ def test_a_changed_base_scenario_is_refused(tmp_path):
     with pytest.raises(ExperimentChanged) as info:
         sweep(path, folder, execution=SERIAL)
     assert "cero_acoso.intensity" in str(info.value)
+
+
+def test_points_say_which_design_points_failed(tmp_path, capsys):
+    """A design point whose runs failed shows it in points.csv (failed, replications 0,
+    no means); the others are analysed."""
+    path = write_tiny_experiment(tmp_path / "partly.toml", RETRY_BODY, replications=2)
+    folder = tmp_path / "out"
+    loaded = load_experiment(path)
+    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources))
+    design = make_design(loaded.variables, loaded.spec.design)
+    base = loaded.base.scenario
+    broken = _city_table(base).drop(columns="disadvantage")
+    values = design.to_dict("records")[0]
+    rows = [execute_run(Run(point=0, replication=k, seed=5, scenario=base, values=values,
+                            overrides=overrides_for(loaded, values), scalars=tuple(loaded.scalars),
+                            city_table=broken))[0] for k in range(2)]
+    store.write_batch(rows, [])
+    store.close()
+    assert main(["sweep", str(path), "--out", str(folder), "--workers", "1", "--quiet"]) == 0
+    assert "1 with failed runs" in capsys.readouterr().out
+    points = pd.read_csv(folder / "points.csv").set_index("point")
+    assert points.loc[0, "failed"] == 2 and points.loc[0, "replications"] == 0
+    assert np.isnan(points.loc[0, "safe_public_change"])
+    assert points.loc[1, "failed"] == 0 and points.loc[1, "replications"] == 2
+    assert np.isfinite(points.loc[1, "safe_public_change"])
