@@ -263,8 +263,6 @@ def _add_params(sub):
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
-
     import barrios
     from experiments.summary import format_summary, yearly
 
@@ -272,28 +270,43 @@ def cmd_run(args) -> int:
                               years=args.years, scale=args.scale)
     scenario = loaded.scenario
     args.out = args.out or Path("runs") / f"{scenario.name}-{scenario.run.seed}"
-    bar = tqdm(total=scenario.n_days * scenario.run.replications, unit="day", desc=scenario.name,
-               disable=args.quiet, file=sys.stderr)
-    done = {"days": 0}
-
-    def progress(day: int):
-        if day < done["days"]:  # a new replication
-            done["days"] = 0
-        bar.update(max(day, 0) - done["days"])
-        done["days"] = max(day, 0)
-
+    bar = _progress_bar(scenario.n_days * scenario.run.replications, scenario.name, args.quiet)
     try:
-        result = barrios.run(loaded, out=args.out, progress=progress)
+        result = barrios.run(loaded, out=args.out, progress=bar.days if bar else None)
     except barrios.Interrupted as stop:
         args.kept = len(stop.outputs.outcomes) if stop.outputs else 0
         raise
     finally:
-        bar.close()
+        if bar:
+            bar.close()
     if not args.quiet:
         print(format_summary(result.summary, yearly(result.timeseries)))
         print(f"\nOutputs in {args.out}/: summary.json, timeseries.parquet, barrios.parquet, "
               "perception.png")
     return 0
+
+
+class _DayBar:
+    """A progress bar in simulated days, over replications (each reports from day 0)."""
+
+    def __init__(self, total: int, name: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="day", desc=name, file=sys.stderr)
+        self.done = 0
+
+    def days(self, day: int):
+        if day < self.done:  # a new replication
+            self.done = 0
+        self.bar.update(max(day, 0) - self.done)
+        self.done = max(day, 0)
+
+    def close(self):
+        self.bar.close()
+
+
+def _progress_bar(total: int, name: str, quiet: bool) -> _DayBar | None:
+    return None if quiet else _DayBar(total, name)
 
 
 def cmd_validate(args) -> int:

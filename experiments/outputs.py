@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.plots import Painter
 from experiments.store import FolderLock, WriteFailed, atomic_write
 from experiments.summary import summarize, yearly
 
@@ -42,6 +43,7 @@ class RunFolder:
         self._lock.acquire()
         for stale in self.path.glob("*.tmp"):
             stale.unlink()
+        self._painter = Painter()  # imports matplotlib while the model runs
         return self
 
     def add(self, result):
@@ -85,16 +87,15 @@ class RunFolder:
                 self._commit(scenario, summary, ts_all)
             return summary, yearly(ts_all)
         finally:
+            self._painter.close()
             for stale in self.path.glob("*.tmp"):
                 stale.unlink()
             self._lock.release()
 
     def _commit(self, scenario, summary: dict, ts_all: pd.DataFrame):
-        from experiments.plots import perception_figure
-
         (self.path / "summary.json").unlink(missing_ok=True)  # never beside other outputs
-        perception_figure(ts_all, summary["observed"], f"Perceived safety — {scenario.name}",
-                          self._tmp("perception.png"))
+        self._painter.draw(ts_all, summary["observed"], f"Perceived safety — {scenario.name}",
+                           self._tmp("perception.png"))
         for name in ("timeseries.parquet", "barrios.parquet", "perception.png"):
             _sync(self._tmp(name))
             self._tmp(name).replace(self.path / name)

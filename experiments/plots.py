@@ -1,36 +1,56 @@
-"""Figures. Matplotlib with the non-interactive Agg backend (works without a screen)."""
+"""The figure of ``barrios run``: both perception shares over time, with the observed
+survey values. Matplotlib with the non-interactive Agg backend (works without a screen).
+
+The figure is drawn in two steps: ``perception_bands`` reduces the series to what is
+drawn (pandas, in the caller's process), ``draw_perception`` draws it (matplotlib only).
+``Painter`` runs the second step in a child process started when a run starts: importing
+matplotlib takes about half a second, and in the child it overlaps the simulation on the
+other core instead of following it. If the child cannot draw, the caller draws itself.
+"""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
 
 SERIES = (("safe_public", "public spaces (streets, parks, plazas)", "tab:blue"),
           ("safe_neighbourhood", "neighbourhoods", "tab:green"))
 
 
-def perception_figure(ts_all: pd.DataFrame, observed: dict, title: str, path: Path):
-    """Both perception shares over time (mean, and the 5-95% band across replications
-    when there are several), with the observed survey values marked at start and end."""
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+def perception_bands(ts_all) -> dict:
+    """Per series: dates, the mean over replications and, with several, the 5-95% band."""
     by_date = ts_all.groupby("date")
-    start, end = ts_all["date"].min(), ts_all["date"].max()
-    for col, label, colour in SERIES:
+    dates = ts_all["date"].to_numpy()  # numpy datetimes: the painter needs no pandas
+    bands = {"start": dates.min(), "end": dates.max(), "series": {}}
+    several = ts_all["replication"].nunique() > 1
+    for col, _, _ in SERIES:
         mean = by_date[col].mean()
-        ax.plot(mean.index, 100 * mean.values, color=colour, label=f"simulated: {label}")
-        if ts_all["replication"].nunique() > 1:
-            lo, hi = by_date[col].quantile(0.05), by_date[col].quantile(0.95)
-            ax.fill_between(lo.index, 100 * lo.values, 100 * hi.values, color=colour, alpha=0.2,
+        band = (by_date[col].quantile(0.05).to_numpy(), by_date[col].quantile(0.95).to_numpy()) \
+            if several else None
+        bands["series"][col] = (mean.index.to_numpy(), mean.to_numpy(), band)
+    return bands
+
+
+def draw_perception(bands: dict, observed: dict, title: str, path: Path):
+    """Draw ``perception_bands``' result with the observed values marked at start and end."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    for col, label, colour in SERIES:
+        dates, mean, band = bands["series"][col]
+        ax.plot(dates, 100 * mean, color=colour, label=f"simulated: {label}")
+        if band is not None:
+            ax.fill_between(dates, 100 * band[0], 100 * band[1], color=colour, alpha=0.2,
                             linewidth=0, label="5–95% of replications")
-        for when, day in (("start", start), ("end", end)):
+        for when in ("start", "end"):
             value = observed.get(f"{col}_{when}")
             if value is not None:
-                ax.plot([day], [100 * value], marker="D", markersize=9, color=colour,
+                ax.plot([bands[when]], [100 * value], marker="D", markersize=9, color=colour,
                         markeredgecolor="black", linestyle="none",
                         label=f"observed: {label}" if when == "start" else None)
     ax.set_ylabel("feel safe (%)")
@@ -45,3 +65,54 @@ def perception_figure(ts_all: pd.DataFrame, observed: dict, title: str, path: Pa
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
+
+
+def perception_figure(ts_all, observed: dict, title: str, path: Path):
+    """Both perception shares over time (mean, and the 5-95% band across replications
+    when there are several), with the observed survey values marked at start and end."""
+    draw_perception(perception_bands(ts_all), observed, title, path)
+
+
+class Painter:
+    """``draw_perception`` in a child process that imported matplotlib ahead of time."""
+
+    def __init__(self):
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-c", "from experiments.plots import _paint; _paint()"],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            self._child = None
+
+    def draw(self, ts_all, observed: dict, title: str, path: Path):
+        bands = perception_bands(ts_all)
+        if self._child is not None:
+            try:
+                pickle.dump((bands, observed, title, str(path)), self._child.stdin)
+                self._child.stdin.close()
+                if self._child.wait(timeout=60) == 0:
+                    return
+            except (OSError, subprocess.TimeoutExpired):
+                self.close()
+        draw_perception(bands, observed, title, path)  # the child could not: draw here
+
+    def close(self):
+        """Stop the child (a run that ends without a figure)."""
+        if self._child is not None and self._child.poll() is None:
+            self._child.kill()
+            self._child.wait()
+
+
+def _paint():
+    """The child: import matplotlib now, then draw what the parent sends (nothing, if it
+    goes away: end of input)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401 - the import is the point
+
+    try:
+        bands, observed, title, path = pickle.load(sys.stdin.buffer)
+    except EOFError:
+        return
+    draw_perception(bands, observed, title, Path(path))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import stdtrit
 
 BOOTSTRAP = 2000
 
@@ -25,6 +24,8 @@ def t_interval(values) -> tuple[float, float, float]:
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
+    from scipy.special import stdtrit  # here: a single replication needs no scipy
+
     half = stdtrit(len(x) - 1, 0.975) * x.std(ddof=1) / math.sqrt(len(x))
     return mean, mean - half, mean + half
 

@@ -50,14 +50,15 @@ class City:
         self.valid = np.ones(self.n, dtype=bool)
         x, y = np.divmod(np.arange(self.n), height)
         self.x, self.y = x, y
+        self._cells = [self.grid[(int(a), int(b))] for a, b in zip(x, y)]
 
     def layer(self, name: str) -> np.ndarray:
         """A flat, writable view of a property layer (barrio index order)."""
         return self._flat[name]
 
     def cell(self, b: int):
-        """The grid cell of barrio ``b``."""
-        return self.grid[(int(self.x[b]), int(self.y[b]))]
+        """The grid cell of barrio ``b`` (patrols move every day: looked up in a list)."""
+        return self._cells[b]
 
     def as_grid(self, flat: np.ndarray) -> np.ndarray:
         return flat.reshape(self.width, self.height)
