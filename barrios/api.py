@@ -216,9 +216,10 @@ def load_timeseries(folder: str | Path, columns: list[str] | None = None) -> pd.
 class ModelFunction:
     """The model as a function of named values: ``f(**values) -> {outcome: mean}``.
 
-    Keyword names are parameter names (uncertainties: ``barrios.PARAMETERS``) or dotted
-    intervention settings (levers: ``street_lighting.intensity``,
-    ``barrios.INTERVENTIONS``); the result is each requested outcome
+    Keyword names are parameter names (uncertainties: ``barrios.PARAMETERS``) or
+    intervention settings (levers, ``barrios.INTERVENTIONS``), written
+    ``street_lighting__intensity`` (a valid identifier, as EMA Workbench asks) or
+    ``street_lighting.intensity``; the result is each requested outcome
     (``barrios.OUTCOMES``) averaged over ``replications`` runs on common random numbers
     (replication k of every call uses the same stream). Picklable, so EMA Workbench's
     multiprocessing evaluator can use it."""
@@ -235,7 +236,7 @@ class ModelFunction:
 
     def __call__(self, **values) -> dict[str, float]:
         parameters = {k: v for k, v in values.items() if k in PARAMETERS}
-        levers = {k: v for k, v in values.items() if k not in PARAMETERS}
+        levers = {k.replace("__", "."): v for k, v in values.items() if k not in PARAMETERS}
         result = run(self.base, parameters=parameters or None, levers=levers or None)
         means = result.means()
         return {name: means[name] for name in self.outcomes}

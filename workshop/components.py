@@ -459,8 +459,9 @@ def Explanations(state: PageState):
                     title, body = texts.get(lang, texts["es"])
                     solara.HTML(tag="div", unsafe_innerHTML=f"<p><b>{html.escape(title)}.</b> {html.escape(body)}</p>")
             with solara.Card(t("programmes", lang), margin=0):
-                for name in INTERVENTIONS:
-                    body = INTERVENTION_TEXT[name].get(lang, INTERVENTION_TEXT[name]["es"])
+                for name in INTERVENTIONS:  # an intervention without teaching text shows its name
+                    texts = INTERVENTION_TEXT.get(name, {})
+                    body = texts.get(lang, texts.get("es", ""))
                     solara.HTML(tag="div", unsafe_innerHTML=(
                         f"<p><b>{html.escape(intervention_name(name, lang))}.</b> {html.escape(body)}</p>"))
 
