@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from simulation.config import Scenario
+from simulation.interventions import INTERVENTIONS
 
 
 def barrio_count(scenario: Scenario, city_table=None) -> int:
@@ -46,12 +47,7 @@ def intensities(scenario: Scenario, total_usd: float, shares: dict[str, float],
         cfg = getattr(scenario.interventions, name)
         usd = scale * total_usd * (share / total_share if total_share > 0 else 1 / len(shares))
         units_bought = usd / years / cfg.unit_cost_usd
-        if name == "patrol_units":
-            full = cfg.units * scale
-        elif name == "police_operations":
-            full = cfg.per_year * scale
-        else:
-            full = n_barrios
+        full = INTERVENTIONS[name].full_units(cfg, n_barrios, scale)
         out[f"interventions.{name}.intensity"] = min(1.0, units_bought / full) if full else 0.0
     return out
 

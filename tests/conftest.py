@@ -96,6 +96,21 @@ def fresh_model() -> BarriosModel:
 # per 500 inhabitants (~400 residents) for 0.1 years, so a run takes well under a second.
 
 QUITO = SCENARIOS / "quito_2023_2025.toml"
+TINY_SCENARIO = f"""extend = "{QUITO.as_posix()}"
+name = "tiny"
+
+[run]
+years = 0.15
+burn_in_days = 10
+
+[city]
+width = 6
+height = 12
+population = 200_000
+inhabitants_per_agent = 500
+"""
+"""The Quito plan on a 6 x 12 city of 200,000 people at 500 per agent (about 400
+residents), for a few weeks: a run takes a fraction of a second."""
 TINY_SWEEP_BODY = """
 [levers.lighting]            # street lighting starts on 2023-03-01: inert in a 0.1-year run
 target = "interventions.street_lighting.intensity"

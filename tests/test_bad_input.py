@@ -18,26 +18,13 @@ from pathlib import Path
 import pytest
 
 from barrios.cli import main
-from conftest import SCENARIOS
+from conftest import SCENARIOS, TINY_SCENARIO
 from experiments.calibration import load_calibration
 from experiments.scenario_files import load_scenario
 from experiments.sensitivity_study import load_sensitivity
 from experiments.sweep import load_experiment
 
-QUITO = (SCENARIOS / "quito_2023_2025.toml").as_posix()
-SCENARIO = f"""extend = "{QUITO}"
-name = "tiny"
-
-[run]
-years = 0.1
-burn_in_days = 10
-
-[city]
-width = 6
-height = 12
-population = 200_000
-inhabitants_per_agent = 500
-"""
+SCENARIO = TINY_SCENARIO.replace("years = 0.15", "years = 0.1")
 CSV = "row,col,population,disadvantage,barrio_id\n0,0,1000,0.5,1\n1,0,2000,0.2,2\n0,1,1500,0.7,3\n"
 CSV_SCENARIO = SCENARIO.replace("[city]\n", '[city]\nbarrio_file = "b.csv"\n')
 EXPERIMENT = """name = "exp"

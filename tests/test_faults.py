@@ -27,22 +27,10 @@ import pandas as pd
 import pytest
 
 from barrios.cli import main
-from conftest import QUITO, write_tiny_experiment
+from conftest import TINY_SCENARIO, write_tiny_experiment
 
 BARRIOS = [str(Path(sys.executable).with_name("barrios"))]
-TINY = f"""extend = "{QUITO.as_posix()}"
-name = "tiny"
-
-[run]
-years = 0.15
-burn_in_days = 10
-
-[city]
-width = 6
-height = 12
-population = 200_000
-inhabitants_per_agent = 500
-"""
+TINY = TINY_SCENARIO
 
 
 @pytest.fixture

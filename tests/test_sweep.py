@@ -303,26 +303,29 @@ scalars = ["safe_public_change", "cost_usd_total"]
 """
 
 
-def test_failed_runs_are_retried_only_when_asked(tmp_path, capsys):
-    """Record the sweep's runs as failed (as a run with a bad input would be), then: a
-    restart skips them; ``--retry-failed`` runs them again and the new records win."""
-    path = write_tiny_experiment(tmp_path / "retry.toml", RETRY_BODY, replications=1)
-    folder = tmp_path / "out"
+def _store_failures(path: Path, folder: Path, points: list[int], replications: int) -> list[dict]:
+    """Store failed records for these design points' runs (as runs with a bad input
+    would be: a barrio table without its disadvantage column) before the sweep runs."""
     loaded = load_experiment(path)
-    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources))
-    design = make_design(loaded.variables, loaded.spec.design)
+    design = make_design(loaded.variables, loaded.spec.design).to_dict("records")
     base = loaded.base.scenario
     broken = _city_table(base).drop(columns="disadvantage")
-    failed_rows = []
-    for point, values in enumerate(design.to_dict("records")):
-        spec = Run(point=point, replication=0, seed=5, scenario=base, values=values,
-                   overrides=overrides_for(loaded, values),
-                   scalars=tuple(loaded.scalars), city_table=broken)
-        row, _ = execute_run(spec)
-        assert row["status"] == "failed"
-        failed_rows.append(row)
-    store.write_batch(failed_rows, [])
-    store.close()
+    rows = [execute_run(Run(point=p, replication=k, seed=5, scenario=base, values=design[p],
+                            overrides=overrides_for(loaded, design[p]),
+                            scalars=tuple(loaded.scalars), city_table=broken))[0]
+            for p in points for k in range(replications)]
+    assert all(row["status"] == "failed" for row in rows)
+    with ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources)) as store:
+        store.write_batch(rows, [])
+    return rows
+
+
+def test_failed_runs_are_retried_only_when_asked(tmp_path, capsys):
+    """Record the sweep's runs as failed, then: a restart skips them; ``--retry-failed``
+    runs them again and the new records win."""
+    path = write_tiny_experiment(tmp_path / "retry.toml", RETRY_BODY, replications=1)
+    folder = tmp_path / "out"
+    failed_rows = _store_failures(path, folder, [0, 1], 1)
 
     again = sweep(path, folder, execution=SERIAL)
     assert (again.report.done, again.report.skipped) == (0, 2)
@@ -392,17 +395,7 @@ def test_points_say_which_design_points_failed(tmp_path, capsys):
     no means); the others are analysed."""
     path = write_tiny_experiment(tmp_path / "partly.toml", RETRY_BODY, replications=2)
     folder = tmp_path / "out"
-    loaded = load_experiment(path)
-    store = ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources))
-    design = make_design(loaded.variables, loaded.spec.design)
-    base = loaded.base.scenario
-    broken = _city_table(base).drop(columns="disadvantage")
-    values = design.to_dict("records")[0]
-    rows = [execute_run(Run(point=0, replication=k, seed=5, scenario=base, values=values,
-                            overrides=overrides_for(loaded, values), scalars=tuple(loaded.scalars),
-                            city_table=broken))[0] for k in range(2)]
-    store.write_batch(rows, [])
-    store.close()
+    _store_failures(path, folder, [0], 2)
     assert main(["sweep", str(path), "--out", str(folder), "--workers", "1", "--quiet"]) == 0
     assert "1 with failed runs" in capsys.readouterr().out
     points = pd.read_csv(folder / "points.csv").set_index("point")

@@ -250,7 +250,7 @@ def Status(state: PageState):
 
 def _units_text(name: str, level: float, scenario, lang: str) -> str:
     count = level * unit_count(scenario, name)
-    key = {"patrol_units": "n_units", "police_operations": "n_ops"}.get(name, "n_barrios")
+    key = {"barrios": "n_barrios", "units": "n_units", "per_year": "n_ops"}[INTERVENTIONS[name].counts]
     return t("intensity_value", lang, pct=100 * level, what=t(key, lang, n=count))
 
 

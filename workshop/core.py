@@ -26,8 +26,7 @@ from experiments.files import BadInput
 from experiments.scenario_files import LoadedScenario, load_scenario
 from simulation import BarriosModel
 from simulation.config import Interventions, Scenario
-from simulation.interventions import (INTERVENTIONS, InterventionSettings, OperationSettings,
-                                      PatrolSettings)
+from simulation.interventions import INTERVENTIONS
 from simulation.timeline import ramp_fraction
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,12 +165,13 @@ def load_named(name: str) -> LoadedScenario:
         raise InputError("error_scenario_file", found=str(error)[:200]) from None
 
 
-def _largest(attribute: str, cls) -> float:
-    """The largest ``units`` / ``per_year`` among the shipped scenarios."""
-    values = [getattr(cls(), attribute)]
-    for name in SCENARIO_NAMES:
+def _largest(name: str, attribute: str) -> float:
+    """The largest ``units`` / ``per_year`` of an intervention among the shipped scenarios
+    (and its default)."""
+    values = [getattr(INTERVENTIONS[name].settings(), attribute)]
+    for scenario in SCENARIO_NAMES:
         try:
-            cfg = getattr(load_named(name).scenario.interventions, _OWNER[attribute])
+            cfg = getattr(load_named(scenario).scenario.interventions, name)
         except InputError:
             continue
         if cfg is not None:
@@ -179,16 +179,14 @@ def _largest(attribute: str, cls) -> float:
     return float(max(values))
 
 
-_OWNER = {"units": "patrol_units", "per_year": "police_operations"}
-
-
 @lru_cache(maxsize=None)
 def full_levels() -> dict[str, tuple[str, float]]:
-    """What intensity 1 means in the app for patrols and operations: the largest level in
-    any shipped scenario (e.g. mano dura's 160 units and 4,000 operations a year), so a
-    slider can reach it from any scenario."""
-    return {"patrol_units": ("units", _largest("units", PatrolSettings)),
-            "police_operations": ("per_year", _largest("per_year", OperationSettings))}
+    """What intensity 1 means in the app for interventions counted in stated units
+    (patrol units, operations a year: the registry's ``counts``): the largest level in any
+    shipped scenario (e.g. mano dura's 160 units and 4,000 operations a year), so a slider
+    can reach it from any scenario."""
+    return {name: (entry.counts, _largest(name, entry.counts))
+            for name, entry in INTERVENTIONS.items() if entry.counts != "barrios"}
 
 
 def normalise(scenario: Scenario) -> Scenario:
@@ -270,12 +268,12 @@ def _new_config(name: str, level: float, run_start: date):
     tpl_scenario = template()
     cfg = tpl_scenario.interventions.active().get(name) if tpl_scenario else None
     if cfg is None:
+        settings = INTERVENTIONS[name].settings
         if name in full_levels():
             attribute, full = full_levels()[name]
-            kind = INTERVENTIONS[name].settings
-            return kind(start=run_start, intensity=level,
-                        **{attribute: int(full) if attribute == "units" else full})
-        return InterventionSettings(start=run_start, intensity=level)
+            return settings(start=run_start, intensity=level,
+                            **{attribute: int(full) if attribute == "units" else full})
+        return settings(start=run_start, intensity=level)
     base = tpl_scenario.run.start
     update = {"start": _shift(max(cfg.start, base), base, run_start), "intensity": level,
               "ramp_from": 0.0, "enabled": True}
