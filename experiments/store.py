@@ -129,8 +129,10 @@ def table_digest(table: pd.DataFrame | None) -> str | None:
 
 
 def file_digests(paths: Iterable[Path]) -> dict[str, str]:
-    """SHA-256 of each file read (provenance in experiment.json)."""
-    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in dict.fromkeys(paths)}
+    """SHA-256 of each file read (provenance in experiment.json; a scenario given as an
+    object in Python has no file)."""
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            for p in dict.fromkeys(paths) if Path(p).is_file()}
 
 
 def claim(folder: Path, manifest: dict) -> FolderLock:

@@ -7,6 +7,7 @@
   folder keeps what it held before;
 - a second process writing the same run folder or result store is refused with one line
   (exit 2) while the first finishes normally, and readers never see a run twice;
+- an output folder that cannot be written is one line (exit 2) before anything runs;
 - a changed barrio CSV is a changed study: its result folder refuses it;
 - ``barrios params | head`` ends quietly.
 """
@@ -176,6 +177,34 @@ def test_a_second_sweep_into_the_same_store_is_refused(tmp_path, capsys):
     assert first.returncode == 0, first_err
     runs = pd.concat([pd.read_parquet(p) for p in sorted((out / "runs").glob("part-*.parquet"))])
     assert len(runs) == 8 and runs["run_id"].is_unique  # each run stored once
+
+
+# --- an output folder that cannot be written -------------------------------------------------------
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder this process cannot write: immutable for root (root ignores permissions),
+    mode 555 for anyone else."""
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+    yield folder
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_output_folder_is_one_line_and_nothing_runs(tiny, read_only, capsys):
+    assert not os.access(read_only, os.W_OK)
+    assert main(["run", str(tiny), "--out", str(read_only / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --out:") and "read-only" in err[0]
+    assert list(read_only.iterdir()) == []
 
 
 # --- the fingerprint covers the barrio table ------------------------------------------------------
