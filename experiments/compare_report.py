@@ -18,7 +18,7 @@ from experiments.compare import OUTCOMES, Comparison  # noqa: E402
 from experiments.scenario_files import scenario_summary  # noqa: E402
 from simulation.outcomes import OUTCOMES as REGISTRY  # noqa: E402
 
-LABELS = {**{k: REGISTRY[k].label_en for k in OUTCOMES},
+LABELS = {**{k: REGISTRY[k].label("en") for k in OUTCOMES},
           "usd_per_pp_safe_public": "US$ M per pp (public spaces)",
           "usd_per_pp_safe_neighbourhood": "US$ M per pp (neighbourhood)"}
 UNITS = {k: REGISTRY[k].display.suffix for k in OUTCOMES}

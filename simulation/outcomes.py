@@ -61,9 +61,6 @@ class Series:
     label_es: str
     display: Display
 
-    def label(self, lang: str = "en") -> str:
-        return self.label_es if lang == "es" else self.label_en
-
 
 def _series() -> dict[str, Series]:
     items = [

@@ -34,7 +34,6 @@ class Parameter:
 
 
 PROB = (0.0, 1.0)
-POS = (0.0, 1e9)
 
 
 def _declare(group: str):
@@ -522,9 +521,6 @@ class Params:
         for f in fields(self):
             check_parameter(f.name, getattr(self, f.name))
 
-    def as_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     def replace(self, **changes) -> Params:
         """A copy with some values changed (checked like the originals)."""
         return replace(self, **changes)
@@ -533,7 +529,6 @@ class Params:
 PARAMETERS: MappingProxyType = MappingProxyType(
     {f.name: Parameter(f.name, f.default, **f.metadata) for f in fields(Params)})
 """The registry: every parameter by name, in declaration order."""
-DEFAULTS: MappingProxyType = MappingProxyType({p.name: p.default for p in PARAMETERS.values()})
 
 
 def check_parameter(name: str, value) -> None:

@@ -67,7 +67,7 @@ class Timeline:
 
     def indicator(self, name: str) -> np.ndarray:
         cfg = self.configs.get(name)
-        return self.model.indicator(cfg.indicator if cfg else "incidents")
+        return self.model.indicator(cfg.indicator if cfg else INTERVENTIONS[name].indicator)
 
     def update_month(self, today: date) -> dict[str, float]:
         """Extend or end coverage for this month, set the daily running costs and return
