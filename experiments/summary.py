@@ -71,14 +71,19 @@ def format_summary(summary: dict, years: pd.DataFrame | None = None) -> str:
                          f"{_pct(row['safe_public_end'])}    {_pct(row['safe_neighbourhood_start'])} → "
                          f"{_pct(row['safe_neighbourhood_end'])}")
     v, s, c = o["victimization_12m_end"], o["severe_violence_per_100k_end"], o["cost_usd_total"]
+    day, night = o["incidents_day_per_100k_end"], o["incidents_night_per_100k_end"]
     lines += ["",
               f"Victimized in the last 12 months        {_pct(v['mean'])}{_interval(v)}",
+              f"Incidents per 100,000 per year          {day['mean'] + night['mean']:,.0f}"
+              f"  (by day {day['mean']:,.0f}, at night {night['mean']:,.0f})",
               f"Severe violence per 100,000 per year    {s['mean']:6.1f}{_interval(s, 1)}"
               + (f"    observed {obs['severe_violence_per_100k']:g}" if "severe_violence_per_100k" in obs else ""),
               f"Cumulative cost                         US$ {c['mean'] / 1e6:,.1f} million"
               + (_interval(c, 1e-6, "{:,.1f}") if c["ci95"] else "")]
-    groups = [(g, o[f"safe_public_{g}_end"]["mean"], o[f"safe_neighbourhood_{g}_end"]["mean"])
-              for g in GROUPS]
-    lines += ["", "Feeling safe at the end, by group       public   neighbourhood"]
-    lines += [f"  {g:37s} {_pct(p)}   {_pct(n)}" for g, p, n in groups]
+    lines += ["", "At the end, by group                    feel safe in:       victimized in",
+              "                                        public  neighbourhood  the last 12 months"]
+    for g in GROUPS:
+        public, neighbourhood, victimized = (o[f"{key}_{g}_end"]["mean"] for key in (
+            "safe_public", "safe_neighbourhood", "victimization_12m"))
+        lines.append(f"  {g:37s} {_pct(public)}   {_pct(neighbourhood)}         {_pct(victimized)}")
     return "\n".join(lines)

@@ -94,7 +94,8 @@ class BarriosModel(mesa.Model):
 
         while self.day < 0:
             self._simulate_day()
-        self.outcomes.month_incidents[:] = 0
+        for counts in self.outcomes.month_incidents.values():
+            counts[:] = 0
         for mask in self.outcomes.month_police.values():
             mask[:] = False
 
@@ -180,7 +181,8 @@ class BarriosModel(mesa.Model):
         if day >= 0:
             self.timeline.book_day()
         self.outcomes.day_counts.update(arrests=len(arrested), active_offenders=len(offenders))
-        self.outcomes.record_day(incidents, by_day.severe_expected + by_night.severe_expected,
+        self.outcomes.record_day(by_day.incidents, by_night.incidents,
+                                 by_day.severe_expected + by_night.severe_expected,
                                  by_day.severe_events + by_night.severe_events)
         self.day += 1
 

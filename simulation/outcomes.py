@@ -84,11 +84,27 @@ def _series() -> dict[str, Series]:
          "encuesta: seguros en su barrio", SHARE),
         ("victimization_12m", "share 0-1", "Share of residents victimized in the last 12 months",
          "victimized in the last 12 months", "victimizados en los últimos 12 meses", SHARE),
+    ]
+    for g, (g_en, g_es) in GROUP_LABELS.items():
+        items.append((f"victimization_12m_{g}", "share 0-1", f"Share of {g_en} victimized in "
+                      "the last 12 months", f"{g_en}: victimized in the last 12 months",
+                      f"{g_es}: victimizados en los últimos 12 meses", SHARE))
+    items += [
         ("incidents", "agents' incidents per day", "Incidents today (agent counts)",
          "incidents today", "incidentes hoy", COUNT),
+        ("incidents_day", "agents' incidents per day", "Incidents in today's day phase",
+         "incidents by day", "incidentes de día", COUNT),
+        ("incidents_night", "agents' incidents per day", "Incidents in tonight's night phase",
+         "incidents at night", "incidentes de noche", COUNT),
         ("incidents_per_100k_12m", "per 100,000 per year", "Incidents in the last 12 months "
          "per 100,000 residents", "incidents per 100,000 a year",
          "incidentes por 100.000 al año", RATE),
+        ("incidents_day_per_100k_12m", "per 100,000 per year", "Day-phase incidents in the "
+         "last 12 months per 100,000 residents", "incidents by day per 100,000 a year",
+         "incidentes de día por 100.000 al año", RATE),
+        ("incidents_night_per_100k_12m", "per 100,000 per year", "Night-phase incidents in the "
+         "last 12 months per 100,000 residents", "incidents at night per 100,000 a year",
+         "incidentes de noche por 100.000 al año", RATE),
         ("severe_violence_per_100k_12m", "per 100,000 per year", "Expected severe-violence "
          "incidents (the homicide analogue) in the last 12 months per 100,000 residents",
          "severe violence per 100,000 a year", "violencia grave por 100.000 al año", RATE),
@@ -164,7 +180,10 @@ def _outcomes() -> dict[str, Outcome]:
                 "severe_violence_per_100k_end": "severe_violence_per_100k_12m",
                 "severe_events_per_100k_end": "severe_events_per_100k_12m",
                 "incidents_per_100k_end": "incidents_per_100k_12m",
-                "legitimacy_end": "legitimacy", "committee_members_end": "committee_members"}
+                "legitimacy_end": "legitimacy", "committee_members_end": "committee_members",
+                **{f"victimization_12m_{g}_end": f"victimization_12m_{g}" for g in GROUPS},
+                "incidents_day_per_100k_end": "incidents_day_per_100k_12m",
+                "incidents_night_per_100k_end": "incidents_night_per_100k_12m"}
     for name, series in end_only.items():
         s = SERIES[series]
         observed = "severe_violence_per_100k" if name == "severe_violence_per_100k_end" else None
@@ -240,15 +259,19 @@ class Outcomes:
         masks = [np.ones(pop.n, dtype=bool)] + [getattr(pop, a) == v for a, v in GROUPS.values()]
         self.group_matrix = np.array(masks, dtype=np.float32)
         self.group_sizes = np.maximum(self.group_matrix.sum(axis=1), 1.0)
-        self.incidents_12m = Rolling()
+        self.groups = {"": np.ones(pop.n, dtype=bool),
+                       **{f"_{g}": getattr(pop, a) == v for g, (a, v) in GROUPS.items()}}
+        self.incidents_12m = {phase: Rolling() for phase in ("", "_day", "_night")}
         self.severe_expected_12m = Rolling()
         self.severe_events_12m = Rolling()
-        self.month_incidents = np.zeros(model.city.n)
+        self.month_incidents = {phase: np.zeros(model.city.n) for phase in ("_day", "_night")}
+        self.month_start = 0  # first day of the month the panel is accumulating
         self.month_police = {name: np.zeros(model.city.n, dtype=bool)
                              for name in ("patrol_units", "police_operations")}
         self.panel: list[dict] = []
         self.values: dict[str, float] = dict.fromkeys(REPORTERS, 0.0)
-        self.day_counts = {"incidents": 0.0, "arrests": 0, "active_offenders": 0}
+        self.day_counts = {"incidents": 0.0, "incidents_day": 0.0, "incidents_night": 0.0,
+                           "arrests": 0, "active_offenders": 0}
         self.survey_samples = (np.empty(0, dtype=np.int64),) * 2
 
     def draw_survey(self):
@@ -258,13 +281,17 @@ class Outcomes:
         n, size = m.population.n, m.config.run.survey_sample_size
         self.survey_samples = tuple(survey_sample(n, size, m.rng) for _ in range(2))
 
-    def record_day(self, incidents: np.ndarray, severe_expected: float, severe_events: int):
-        total = float(incidents.sum())
-        self.incidents_12m.add(total)
+    def record_day(self, by_day: np.ndarray, by_night: np.ndarray, severe_expected: float,
+                   severe_events: int):
+        """Tally one day's incidents per barrio, by phase, and its severe violence."""
+        day, night = float(by_day.sum()), float(by_night.sum())
+        for phase, count in (("", day + night), ("_day", day), ("_night", night)):
+            self.incidents_12m[phase].add(count)
+            self.day_counts[f"incidents{phase}"] = count
         self.severe_expected_12m.add(severe_expected)
         self.severe_events_12m.add(severe_events)
-        self.month_incidents += incidents
-        self.day_counts["incidents"] = total
+        self.month_incidents["_day"] += by_day
+        self.month_incidents["_night"] += by_night
 
     def compute(self) -> dict[str, float]:
         """Every outcome of the current day (the survey uses ``draw_survey``'s samples)."""
@@ -279,9 +306,14 @@ class Outcomes:
         public_sample, neighbourhood_sample = self.survey_samples
         v["survey_safe_public"] = survey_share(pop.safe_public, thr, public_sample)
         v["survey_safe_neighbourhood"] = survey_share(pop.safe_neighbourhood, thr, neighbourhood_sample)
-        v["victimization_12m"] = np.count_nonzero(pop.last_victimized > m.day - 365) / n
-        v["incidents"] = self.day_counts["incidents"]
-        v["incidents_per_100k_12m"] = self.incidents_12m.annual() * per_100k
+        victimized = (pop.last_victimized > m.day - 365).astype(np.float32)
+        shares = self.group_matrix @ victimized / self.group_sizes
+        v["victimization_12m"] = np.count_nonzero(victimized) / n
+        for g, share in zip(GROUPS, shares[1:]):
+            v[f"victimization_12m_{g}"] = share
+        for phase in ("", "_day", "_night"):
+            v[f"incidents{phase}"] = self.day_counts[f"incidents{phase}"]
+            v[f"incidents{phase}_per_100k_12m"] = self.incidents_12m[phase].annual() * per_100k
         v["severe_violence_per_100k_12m"] = self.severe_expected_12m.annual() * per_100k
         v["severe_events_per_100k_12m"] = self.severe_events_12m.annual() * per_100k
         v["active_offenders"] = self.day_counts["active_offenders"]
@@ -316,24 +348,63 @@ class Outcomes:
 
     def close_month(self, month: int):
         """Append one panel row per barrio for the month just ended."""
-        m, pop = self.model, self.model.population
-        share = self.barrio_safety()
+        m = self.model
         valid = m.valid_barrios
         row = {"barrio_id": valid, "month": np.full(len(valid), month),
-               "residents": pop.residents_per_barrio[valid],
-               "incidents": self.month_incidents[valid].astype(np.int64),
-               "safe_neighbourhood": share[valid]}
+               "residents": m.population.residents_per_barrio[valid]}
+        day, night = self.month_incidents["_day"], self.month_incidents["_night"]
+        row["incidents"] = (day + night)[valid].astype(np.int64)
+        row["incidents_day"] = day[valid].astype(np.int64)
+        row["incidents_night"] = night[valid].astype(np.int64)
+        row["safe_neighbourhood"] = self.barrio_safety()[valid]
+        row.update(self._residents_by_group(valid))
         for name in INTERVENTIONS:
             active = self.month_police.get(name, m.timeline.treated[name])
             row[name] = active[valid].copy()
         self.panel.append(row)
-        self.month_incidents[:] = 0
+        for counts in self.month_incidents.values():
+            counts[:] = 0
         for mask in self.month_police.values():
             mask[:] = False
+        self.month_start = m.day
+
+    def _residents_by_group(self, valid: np.ndarray) -> dict[str, np.ndarray]:
+        """Per home barrio and group (everyone, women, men, youth, migrants): residents,
+        residents victimized this month (each once), and shares feeling safe in public
+        spaces and in the neighbourhood (NaN without residents of the group)."""
+        m, pop = self.model, self.model.population
+        thr, n_b = m.params.safe_threshold, m.city.n
+        victim = pop.last_victimized >= self.month_start
+        safe = {"public": pop.safe_public > thr, "neighbourhood": pop.safe_neighbourhood > thr}
+        out = {}
+        for suffix, member in self.groups.items():
+            residents = np.bincount(pop.home, weights=member, minlength=n_b)
+            if suffix:
+                out[f"residents{suffix}"] = residents[valid].astype(np.int32)
+            out[f"victims{suffix}"] = np.bincount(pop.home, weights=member & victim,
+                                                  minlength=n_b)[valid].astype(np.int32)
+            for measure, feels in safe.items():
+                key = f"safe_{measure}{suffix}"
+                if key == "safe_neighbourhood":
+                    continue  # the barrio_safety column
+                count = np.bincount(pop.home, weights=member & feels, minlength=n_b)
+                out[key] = np.divide(count, residents, out=np.full(n_b, np.nan),
+                                     where=residents > 0)[valid]
+        return out
 
     def barrio_panel(self) -> pd.DataFrame:
         if not self.panel:
-            return pd.DataFrame(columns=["barrio_id", "month", "residents", "incidents",
-                                         "safe_neighbourhood", *INTERVENTIONS])
-        cols = self.panel[0].keys()
-        return pd.DataFrame({c: np.concatenate([r[c] for r in self.panel]) for c in cols})
+            return pd.DataFrame(columns=PANEL_COLUMNS)
+        return pd.DataFrame({c: np.concatenate([r[c] for r in self.panel]) for c in PANEL_COLUMNS})
+
+
+PANEL_COLUMNS = ["barrio_id", "month", "residents", "incidents", "incidents_day",
+                 "incidents_night", "safe_neighbourhood", "victims", "safe_public",
+                 *[f"{what}_{g}" for g in GROUPS
+                   for what in ("residents", "victims", "safe_public", "safe_neighbourhood")],
+                 *INTERVENTIONS]
+"""The monthly barrio panel: one row per barrio and month since the start. Incidents are
+where they happened (by phase); residents, victims (residents victimized that month, each
+once) and shares feeling safe are by home barrio, for everyone and for each group; each
+intervention's flag says whether it covered the barrio that month (patrols and
+operations: whether they went there)."""

@@ -22,6 +22,7 @@ from barrios.cli import main
 import barrios
 from experiments.scenario_files import load_scenario
 from simulation.interventions import INTERVENTIONS
+from simulation.outcomes import PANEL_COLUMNS as PANEL
 from simulation.outcomes import REPORTERS
 from simulation.parameters import PARAMETERS
 
@@ -30,8 +31,7 @@ SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 SUMMARY_OUTCOMES = ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                     "safe_neighbourhood_end", "victimization_12m_end",
                     "severe_violence_per_100k_end", "cost_usd_total")
-PANEL_COLUMNS = ["replication", "barrio_id", "month", "residents", "incidents",
-                 "safe_neighbourhood", *INTERVENTIONS]
+PANEL_COLUMNS = ["replication", *PANEL]
 RUN_ARGS = ["--seed", "3", "--replications", "2", "--quiet"]
 
 

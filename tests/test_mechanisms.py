@@ -19,6 +19,7 @@ from conftest import final_outcomes, paired_z, run_model, shipped, small_scenari
 from simulation import BarriosModel, committees, offending, perception, routine, victimization
 from simulation.city import LAYERS, City, synthetic_layout
 from simulation.interventions import INTERVENTIONS
+from simulation.outcomes import PANEL_COLUMNS
 from simulation.timeline import ramp_fraction
 from simulation.parameters import PARAMETERS, Params
 
@@ -1042,8 +1043,7 @@ def quito_run():
 
 def test_barrio_panel_has_one_row_per_barrio_and_month(quito_run):
     model, panel, _ = quito_run
-    assert list(panel.columns) == ["barrio_id", "month", "residents", "incidents",
-                                   "safe_neighbourhood", *INTERVENTIONS]
+    assert list(panel.columns) == PANEL_COLUMNS
     months = np.sort(panel["month"].unique())
     np.testing.assert_array_equal(months, np.arange(len(months)))
     last = model.date - timedelta(days=1)
@@ -1063,6 +1063,29 @@ def test_barrio_panel_has_one_row_per_barrio_and_month(quito_run):
     assert share.dropna().between(0, 1).all()
     assert (share.isna() == (panel["residents"] == 0)).all()  # NaN only where nobody lives
     assert (panel["incidents"] >= 0).all()
+    # incidents by phase add up; victims are residents; the groups partition residents
+    assert (panel["incidents"] == panel["incidents_day"] + panel["incidents_night"]).all()
+    assert (panel["incidents_night"] > 0).any() and (panel["incidents_day"] > 0).any()
+    assert (panel["victims"] <= panel["residents"]).all() and panel["victims"].sum() > 0
+    assert (panel["residents_women"] + panel["residents_men"] == panel["residents"]).all()
+    assert (panel["victims_women"] + panel["victims_men"] == panel["victims"]).all()
+    for g in ("women", "men", "youth", "migrants"):
+        assert (panel[f"victims_{g}"] <= panel[f"residents_{g}"]).all()
+        assert (panel[f"safe_public_{g}"].isna() == (panel[f"residents_{g}"] == 0)).all()
+
+
+def test_panel_victims_are_the_residents_victimized_that_month(quito_run):
+    """The monthly victims of the panel, summed over barrios, are the residents whose last
+    victimization fell in that month, for the last month (no later victimization can hide
+    it), by home barrio."""
+    model, panel, _ = quito_run
+    pop = model.population
+    rows = panel[panel["month"] == panel["month"].max()].set_index("barrio_id")
+    month_first = (model.date - timedelta(days=1)).replace(day=1)  # of the run's last month
+    victims = np.bincount(pop.home[pop.last_victimized >= model.day_of(month_first)],
+                          minlength=model.city.n)
+    assert rows["victims"].sum() > 0
+    np.testing.assert_array_equal(rows["victims"], victims[rows.index])
 
 
 def test_panel_incidents_add_up_to_the_time_series(quito_run):
