@@ -8,8 +8,9 @@ barrios (Mesa 3.5). The public Python API; ``barrios.cli`` is the command line.
     result.panel           # the monthly barrio panel
 
     barrios.compare([...]), barrios.sweep(file), barrios.sensitivity(file),
-    barrios.calibrate(file): the studies; barrios.ModelFunction and barrios.problem plug
-    the model into EMA Workbench and SALib (docs/api.md).
+    barrios.calibrate(file), barrios.evaluate(file), barrios.evidence(): the studies;
+    barrios.ModelFunction and barrios.problem plug the model into EMA Workbench and
+    SALib (docs/api.md).
 
 The registries are the vocabulary: ``PARAMETERS`` (uncertainties), ``INTERVENTIONS``
 (levers), ``OUTCOMES`` and ``SERIES``. Names are imported on first use, so
@@ -24,9 +25,9 @@ from typing import TYPE_CHECKING
 __version__ = "0.2.0"
 
 _WHERE = {
-    **dict.fromkeys(("run", "compare", "sweep", "sensitivity", "calibrate", "scenario",
-                     "load_results", "load_timeseries", "ModelFunction", "problem", "RunOutputs",
-                     "Interrupted"), "barrios.api"),
+    **dict.fromkeys(("run", "compare", "sweep", "sensitivity", "calibrate", "evaluate",
+                     "evidence", "scenario", "load_results", "load_timeseries", "load_panel",
+                     "ModelFunction", "problem", "RunOutputs", "Interrupted"), "barrios.api"),
     "load_scenario": "experiments.scenario_files",
     "LoadedScenario": "experiments.scenario_files",
     "BadInput": "experiments.files",
@@ -40,13 +41,14 @@ _WHERE = {
 }
 __all__ = ["BadInput", "BarriosModel", "INTERVENTIONS", "Interrupted", "LoadedScenario",
            "ModelFunction", "OUTCOMES", "PARAMETERS", "Params", "RunOutputs", "SERIES", "Scenario",
-           "calibrate", "compare", "load_results", "load_scenario", "load_timeseries", "problem",
-           "run", "scenario", "sensitivity", "sweep"]
+           "calibrate", "compare", "evaluate", "evidence", "load_panel", "load_results",
+           "load_scenario", "load_timeseries", "problem", "run", "scenario", "sensitivity",
+           "sweep"]
 
 if TYPE_CHECKING:  # what type checkers and editors see
-    from barrios.api import (Interrupted, ModelFunction, RunOutputs, calibrate, compare,
-                             load_results, load_timeseries, problem, run, scenario, sensitivity,
-                             sweep)
+    from barrios.api import (Interrupted, ModelFunction, RunOutputs, calibrate, compare, evaluate,
+                             evidence, load_panel, load_results, load_timeseries, problem, run,
+                             scenario, sensitivity, sweep)
     from experiments.files import BadInput
     from experiments.scenario_files import LoadedScenario, load_scenario
     from simulation.config import Scenario

@@ -196,6 +196,47 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
     return result
 
 
+def evaluate(file: str | Path, *, replications: int | None = None, out: Path | str | None = None,
+             report: Path | str | None = None, workers: int | None = None,
+             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+    """A virtual evaluation (randomized, hot-spot, catchment or matched design) of one
+    programme; writes effects.csv/.parquet, estimates.parquet, event_study.csv,
+    balance.csv, effects.png, event_study.png and report.md/.html (to ``report``, default
+    the result folder). Returns the EvaluationResult (``effects``: per comparison,
+    outcome, group and measure over replications; ``estimates``: per replication)."""
+    from experiments.evaluation import evaluate as run_evaluation
+    from experiments.evaluation import load_evaluation
+    from experiments.evaluation_report import write_outputs
+
+    loaded = load_evaluation(file, replications=replications)
+    if report is not None:
+        writable_folder(Path(report), "--report", None)
+    result = run_evaluation(loaded, check_out(out),
+                            execution=_execution(workers, scheduler, progress, retry_failed))
+    result.files = write_outputs(result, Path(report) if report else None)
+    return result
+
+
+def evidence(table: str | Path = "evidence/table.toml", *, replications: int | None = None,
+             out: Path | str | None = None, report: Path | str = "results/evidence",
+             only: Sequence[str] | None = None, workers: int | None = None,
+             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+    """Run the evaluation of every entry of the evidence table (or of the programmes in
+    ``only``) and write the validation report to ``report``: evidence.csv, forest.png,
+    README.md, report.html and each evaluation's report. Returns the EvidenceResult
+    (``table``: one row per entry with the published and simulated effects, the verdict
+    and the reason)."""
+    from experiments.evidence import load_evidence, run_evidence
+    from experiments.evidence_report import write_outputs
+
+    loaded = load_evidence(table, replications=replications)
+    writable_folder(Path(report), "--report", None)
+    result = run_evidence(loaded, only=only, out=check_out(out), report=Path(report),
+                          execution=_execution(workers, scheduler, progress, retry_failed))
+    write_outputs(result)
+    return result
+
+
 def load_results(folder: str | Path) -> pd.DataFrame:
     """The runs table of a study's result folder (one row per run)."""
     from experiments.store import load_results as load
@@ -208,6 +249,14 @@ def load_timeseries(folder: str | Path, columns: list[str] | None = None) -> pd.
     from experiments.store import load_timeseries as load
 
     return load(folder, columns)
+
+
+def load_panel(folder: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The kept barrio panels of a study's result folder (an evaluation's), one row per
+    run, barrio and month."""
+    from experiments.store import ResultStore
+
+    return ResultStore(folder).dataset("panel", columns)
 
 
 # --- the model as a function (EMA Workbench, SALib, notebooks) ---------------------------------

@@ -123,7 +123,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
     for add in (_add_run, _add_validate, _add_compare, _add_sweep, _add_sensitivity,
-                _add_calibrate, _add_app, _add_params):
+                _add_calibrate, _add_evaluate, _add_evidence, _add_app, _add_params):
         add(sub)
     return parser
 
@@ -235,6 +235,51 @@ def _add_calibrate(sub):
                    help="sample no more: write the outputs from the stored history")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
+
+
+def _add_evaluate(sub):
+    p = sub.add_parser("evaluate", help="measure a programme's effect as evaluators do (a "
+                       "trial inside the model)",
+                       description="A virtual evaluation of one programme: a randomized trial, "
+                                   "a hot-spot experiment, a catchment design (displacement and "
+                                   "diffusion, weighted displacement quotient) or matched "
+                                   "controls for a programme as deployed, optionally at several "
+                                   "doses. Effects (%% change, percentage points, Cohen's d) with "
+                                   "95%% intervals over replications, overall and by group. Runs "
+                                   "are stored as they finish (a restart skips stored runs); "
+                                   "writes effects.csv/.parquet, estimates.parquet, "
+                                   "event_study.csv, balance.csv, effects.png, event_study.png "
+                                   "and report.md/report.html.")
+    p.add_argument("evaluation", type=Path,
+                   help="evaluation file (TOML), e.g. evidence/evaluations/street_lighting.toml")
+    p.add_argument("--replications", type=_at_least_two,
+                   help="replications instead of the file's (stored runs are reused)")
+    p.add_argument("--report", type=Path, metavar="DIR",
+                   help="folder for the tables, figures and report (default: the result folder)")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    _execution_options(p)
+    p.set_defaults(func=cmd_evaluate)
+
+
+def _add_evidence(sub):
+    p = sub.add_parser("evidence", help="hold every programme's simulated effect against the "
+                       "published evaluations",
+                       description="Run the evaluation of every entry of the evidence table "
+                                   "(evidence/table.toml) and write the validation report: "
+                                   "published against simulated effects with their intervals "
+                                   "(forest.png), a table of agree / disagree with the reason, "
+                                   "and each evaluation's own report.")
+    p.add_argument("--table", type=Path, default=Path("evidence/table.toml"),
+                   help="evidence table (TOML; default evidence/table.toml)")
+    p.add_argument("--replications", type=_at_least_two,
+                   help="replications of every evaluation instead of each file's")
+    p.add_argument("--report", type=Path, metavar="DIR", default=Path("results/evidence"),
+                   help="folder for the validation report (default results/evidence)")
+    p.add_argument("--only", metavar="PROGRAMME", action="append",
+                   help="only the entries of this programme (repeatable)")
+    p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
+    _execution_options(p)
+    p.set_defaults(func=cmd_evidence)
 
 
 def _add_app(sub):
@@ -372,6 +417,34 @@ def cmd_calibrate(args) -> int:
           f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")
     print((result.results / "parameters.md").read_text(encoding="utf-8"))
     print(f"Outputs in {result.results}/")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import barrios
+    from experiments.evaluation_report import terminal_text
+
+    result = barrios.evaluate(args.evaluation, replications=args.replications, out=args.out,
+                              report=args.report, workers=args.workers,
+                              scheduler=args.scheduler, progress=not args.quiet,
+                              retry_failed=args.retry_failed)
+    print(result.report)
+    print(terminal_text(result))
+    print(f"Wrote {len(result.files)} files (tables, figures, report.md, report.html) in "
+          f"{result.files[-1].parent}")
+    return 0
+
+
+def cmd_evidence(args) -> int:
+    import barrios
+    from experiments.evidence_report import terminal_text
+
+    result = barrios.evidence(args.table, replications=args.replications, out=args.out,
+                              report=args.report, only=args.only, workers=args.workers,
+                              scheduler=args.scheduler, progress=not args.quiet,
+                              retry_failed=args.retry_failed)
+    print(terminal_text(result))
+    print(f"Wrote the validation report in {result.folder}")
     return 0
 
 

@@ -102,7 +102,7 @@ def execute(runs: list[Run], store: ResultStore, execution: Execution, client=No
     report = Report(folder=str(store.folder))
     pending = iter(runs)
     bar = tqdm(total=len(runs), unit="run", disable=not execution.progress, dynamic_ncols=True)
-    rows, series, last_write = [], [], time.perf_counter()
+    rows, tables, last_write = [], {}, time.perf_counter()
     given = contextlib.nullcontext(client) if client is not None else None
     with given or dask_client(execution.scheduler, execution.workers) as client:
         try:
@@ -111,21 +111,21 @@ def execute(runs: list[Run], store: ResultStore, execution: Execution, client=No
             for run in _take(pending, IN_FLIGHT_PER_WORKER * n_workers + 1):
                 futures.add(client.submit(execute_run, run, pure=False))
             for future in futures:
-                row, ts = future.result()
+                row, kept = future.result()
                 future.release()
                 rows.append(row)
-                if ts is not None:
-                    series.append(ts)
+                for name, df in kept.items():
+                    tables.setdefault(name, []).append(df)
                 report.done += 1
                 report.failed += row["status"] != "ok"
                 bar.update(1)
                 for run in _take(pending, 1):
                     futures.add(client.submit(execute_run, run, pure=False))
                 if len(rows) >= BATCH_RUNS or time.perf_counter() - last_write > BATCH_SECONDS:
-                    store.write_batch(rows, series)
-                    rows, series, last_write = [], [], time.perf_counter()
+                    store.write_batch(rows, tables)
+                    rows, tables, last_write = [], {}, time.perf_counter()
         finally:
-            store.write_batch(rows, series)  # keep what finished, even on Ctrl-C
+            store.write_batch(rows, tables)  # keep what finished, even on Ctrl-C
             bar.close()
     report.seconds = time.perf_counter() - started
     return report

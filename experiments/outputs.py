@@ -76,9 +76,7 @@ class RunFolder:
         it was) and release the folder; returns the summary and the by-year table."""
         try:
             with self._writing("timeseries.parquet, barrios.parquet"):
-                for writer in self._writers.values():
-                    writer.close()
-            self._writers.clear()
+                self._close_writers()
             if not self.outcomes:
                 return {}, None
             summary = summarize(scenario, self.outcomes, self.residents)
@@ -91,6 +89,21 @@ class RunFolder:
             for stale in self.path.glob("*.tmp"):
                 stale.unlink()
             self._lock.release()
+
+    def _close_writers(self):
+        """Close every Parquet writer even if one fails (a full disk), then raise the
+        first failure: a writer left open would fail again, noisily, when collected."""
+        writers, self._writers = list(self._writers.values()), {}
+        failure = None
+        for writer in writers:
+            try:
+                writer.close()
+            except OSError as error:
+                failure = failure or error
+            finally:
+                writer.is_open = False  # pyarrow retries a failed close when collected
+        if failure is not None:
+            raise failure
 
     def _commit(self, scenario, summary: dict, ts_all: pd.DataFrame):
         (self.path / "summary.json").unlink(missing_ok=True)  # never beside other outputs

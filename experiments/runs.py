@@ -3,8 +3,9 @@ the command line and the workshop run the model.
 
 ``simulate`` builds the model, runs it and returns its tables and scalar outcomes.
 ``Run`` describes one run of a study (a scenario, a seed, a replication, the design
-point's values and what to keep) and ``execute_run`` performs it where it lands (in this
-process or a Dask worker) and returns a row for the result store; it never raises.
+point's values, a change made on a given day, and what to keep) and ``execute_run``
+performs it where it lands (in this process or a Dask worker) and returns a row and the
+kept tables for the result store; it never raises.
 
 Replication ``k`` of seed ``s`` always uses child ``k`` of
 ``numpy.random.SeedSequence(s)`` (``replication_seed``): the same whatever the number of
@@ -21,6 +22,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,16 @@ def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(replication,))
 
 
+class DayHook(Protocol):
+    """A change a study makes to a run on a given day (an evaluation's assignment): called
+    with the model before day ``day`` is simulated; what it returns (a per-barrio table,
+    or None) is kept with the run. It must be picklable (it travels to Dask workers)."""
+
+    day: int
+
+    def __call__(self, model) -> pd.DataFrame | None: ...
+
+
 @dataclass
 class RunResult:
     replication: int
@@ -41,24 +53,32 @@ class RunResult:
     outcomes: dict[str, float]  # every scalar outcome (simulation.outcomes.OUTCOMES)
     residents: int             # agents in the run
     cost_by: dict[str, float]  # US$ per intervention over the run
+    hook_table: pd.DataFrame | None = None  # what the run's DayHook returned
 
 
 def simulate(scenario: Scenario, *, seed: int | np.random.SeedSequence,
              replication: int | None = 0, city_table=None, record_days=None,
-             progress: Callable[[int], None] | None = None) -> RunResult:
+             progress: Callable[[int], None] | None = None,
+             hook: DayHook | None = None) -> RunResult:
     """Run ``scenario`` to its end and collect its tables.
 
     The run uses child ``replication`` of ``SeedSequence(seed)`` (the command line and
     every study), or, with ``replication=None``, ``seed`` itself as the model's ``rng``
     (``BarriosModel(scenario, rng=seed)``, as the workshop's live page runs).
     ``record_days``: the steps to keep in the time series besides the first and the last
-    (``None``: every day); the run itself is the same either way."""
+    (``None``: every day); the run itself is the same either way. ``hook`` is called
+    with the model before its day ``hook.day`` is simulated."""
     from simulation import BarriosModel
     from simulation.outcomes import run_outcomes
 
     stream = seed if replication is None else replication_seed(seed, replication)
     replication = replication or 0
     model = BarriosModel(scenario, rng=stream, city_table=city_table, record_days=record_days)
+    hook_table = None
+    if hook is not None:
+        while model.running and model.day < hook.day:
+            model.step()
+        hook_table = hook(model)
     model.run(progress)
     ts = model.datacollector.get_model_vars_dataframe()
     ts.insert(0, "step", np.asarray(model.recorded_steps, dtype=np.int64))
@@ -69,7 +89,7 @@ def simulate(scenario: Scenario, *, seed: int | np.random.SeedSequence,
     panel.insert(0, "replication", replication)
     cost_by = dict(model.timeline.cost_by)
     return RunResult(replication, ts, panel, run_outcomes(ts, cost_by), model.population.n,
-                     cost_by)
+                     cost_by, hook_table)
 
 
 # --- a study's runs -------------------------------------------------------------------------
@@ -78,7 +98,10 @@ def simulate(scenario: Scenario, *, seed: int | np.random.SeedSequence,
 @dataclass
 class Run:
     """One run of a study: a scenario, a seed stream, the design point's values and the
-    dotted scenario keys they set (applied where the run lands), and what to keep."""
+    dotted scenario keys they set (applied where the run lands), a change made on a given
+    day (``hook``), and what to keep: scalar outcomes, time series (every
+    ``timeseries_every_days``), barrio-panel columns (``panel``; ``barrio_id`` and
+    ``month`` always come with them) and the hook's per-barrio table."""
 
     point: int
     replication: int
@@ -90,6 +113,8 @@ class Run:
     timeseries: tuple[str, ...] = ()
     timeseries_every_days: int = 30
     city_table: pd.DataFrame | None = None
+    hook: DayHook | None = None
+    panel: tuple[str, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -103,34 +128,53 @@ def run_id(scenario_name: str, values: dict, seed: int, replication: int) -> str
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def execute_run(run: Run) -> tuple[dict, pd.DataFrame | None]:
-    """Perform one run (in a worker). Never raises: a failure is a row with its error."""
+def execute_run(run: Run) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """Perform one run (in a worker). Never raises: a failure is a row with its error.
+    Returns the row and the kept tables by store dataset (``timeseries``, ``panel``,
+    ``barrios``), each with a ``run_id`` column."""
     row = {"run_id": run.run_id, "point": run.point, "replication": run.replication,
            "seed": run.seed, "scenario": run.scenario.name, **plain(run.values)}
     start = time.perf_counter()
     try:
         scenario = changed(run.scenario, run.overrides, run.city_table)
         result = simulate(scenario, seed=run.seed, replication=run.replication,
-                          city_table=run.city_table, record_days=days_to_record(run, scenario))
-        ts = result.timeseries
+                          city_table=run.city_table, record_days=days_to_record(run, scenario),
+                          hook=run.hook)
         for name in run.scalars:
-            row[name] = scalar(name, result.outcomes, ts)
-        series = None
-        if run.timeseries:
-            keep = ts["step"] % run.timeseries_every_days == 0
-            keep.iloc[-1] = True
-            series = ts.loc[keep, ["step", "date", *run.timeseries]].copy()
-            series.insert(0, "run_id", run.run_id)
+            row[name] = scalar(name, result.outcomes, result.timeseries)
+        tables = kept_tables(run, result)
         row.update(status="ok", error="")
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, the study goes on
-        series = None
+        tables = {}
         for name in run.scalars:
             row[name] = float("nan")
         last = traceback.extract_tb(exc.__traceback__)[-1]
         row.update(status="failed",
                    error=f"{type(exc).__name__}: {exc} ({os.path.basename(last.filename)}:{last.lineno})")
     row["duration_s"] = time.perf_counter() - start
-    return row, series
+    return row, tables
+
+
+def kept_tables(run: Run, result: RunResult) -> dict[str, pd.DataFrame]:
+    """What ``run`` keeps of ``result`` besides its scalars, by store dataset."""
+    tables = {}
+    if run.timeseries:
+        ts = result.timeseries
+        keep = ts["step"] % run.timeseries_every_days == 0
+        keep.iloc[-1] = True
+        tables["timeseries"] = ts.loc[keep, ["step", "date", *run.timeseries]]
+    if run.panel:
+        columns = list(dict.fromkeys(["barrio_id", "month", *run.panel]))
+        tables["panel"] = result.barrios[columns]
+    if result.hook_table is not None:
+        tables["barrios"] = result.hook_table
+    return {name: _with_run_id(df, run.run_id) for name, df in tables.items()}
+
+
+def _with_run_id(df: pd.DataFrame, rid: str) -> pd.DataFrame:
+    df = df.copy()
+    df.insert(0, "run_id", rid)
+    return df.reset_index(drop=True)
 
 
 def changed(scenario: Scenario, values: dict, city_table=None) -> Scenario:

@@ -5,13 +5,17 @@
     OUT/runs/part-000001.parquet  one row per run: run_id, point, replication, seed,
                                   the variables, scalar outcomes, status, error, duration_s
     OUT/timeseries/part-000001.parquet   run_id, step, date and the kept time series
+    OUT/panel/part-000001.parquet        run_id and the kept barrio-panel columns
+    OUT/barrios/part-000001.parquet      run_id and a study's per-barrio table (an
+                                         evaluation's assignment)
 
-Each batch is written to a temporary file and renamed, time series first and the runs
-table last, so a batch is stored whole or not at all (a ``runs`` part is the commit
-record; a ``timeseries`` part without its ``runs`` part is a leftover from a kill, which
+Each batch is written to temporary files and renamed, the per-run datasets first and
+the runs table last, so a batch is stored whole or not at all (a ``runs`` part is the
+commit record; a dataset part without its ``runs`` part is a leftover from a kill, which
 readers ignore and the next writer deletes). Nothing is held in memory beyond the current
 batch. Readers see each run once: its latest record (a retried run supersedes its
-failure). The folders are plain Parquet datasets: pandas, polars and DuckDB read them.
+failure), and each dataset's rows from that run's latest part. The folders are plain
+Parquet datasets: pandas, polars and DuckDB read them.
 
 A second process that opens the same folder for writing is refused (``StoreBusy``): the
 lock is an advisory ``flock`` on ``OUT/.lock``, released when the writer closes the store
@@ -41,6 +45,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PART = re.compile(r"part-(\d{6})\.parquet$")
+DATASETS = ("timeseries", "panel", "barrios")
+"""The per-run datasets a store may hold besides the runs table."""
 
 
 class FolderError(Exception):
@@ -162,6 +168,11 @@ class ResultStore:
         self.ts_dir = self.folder / "timeseries"
         self._lock = FolderLock(self.folder)
 
+    def dataset_dir(self, name: str) -> Path:
+        if name not in DATASETS:
+            raise ValueError(f"expected a dataset of {DATASETS}, found {name!r}")
+        return self.folder / name
+
     # --- opening -------------------------------------------------------------------
     def open(self, manifest: dict) -> ResultStore:
         """Create the folder (or check that it holds the same definition) and lock it for
@@ -186,10 +197,12 @@ class ResultStore:
         self.close()
 
     def _clean_leftovers(self):
-        for p in self.ts_dir.glob("part-*.parquet"):
-            if p.name not in self._committed():
-                p.unlink()
-        for folder in (self.runs_dir, self.ts_dir):
+        committed = self._committed()
+        for name in DATASETS:
+            for p in self.dataset_dir(name).glob("part-*.parquet"):
+                if p.name not in committed:
+                    p.unlink()
+        for folder in (self.runs_dir, *map(self.dataset_dir, DATASETS)):
             for p in folder.glob("*.tmp"):
                 p.unlink()
 
@@ -201,13 +214,19 @@ class ResultStore:
         numbers = [int(m[1]) for p in self.runs_dir.glob("part-*.parquet") if (m := PART.search(p.name))]
         return max(numbers, default=0) + 1
 
-    def write_batch(self, rows: list[dict], series: list[pd.DataFrame]):
+    def write_batch(self, rows: list[dict], tables: dict[str, list[pd.DataFrame]] | None = None):
+        """Store a batch of runs: their rows and their per-run datasets (name -> one
+        DataFrame per run, each with a ``run_id`` column); the runs part goes last."""
         if not rows:
             return
         part = f"part-{self.next_part():06d}.parquet"
-        if series:
-            table = pa.Table.from_pandas(pd.concat(series, ignore_index=True), preserve_index=False)
-            atomic_parquet(table, self.ts_dir / part)
+        for name, frames in (tables or {}).items():
+            if frames:
+                folder = self.dataset_dir(name)
+                folder.mkdir(exist_ok=True)
+                table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True),
+                                             preserve_index=False)
+                atomic_parquet(table, folder / part)
         atomic_parquet(pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False),
                        self.runs_dir / part)
 
@@ -231,16 +250,34 @@ class ResultStore:
         return df.sort_values(["point", "replication"]).reset_index(drop=True)
 
     def timeseries(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The kept series of committed runs, each (run, step) once (the latest)."""
-        committed = self._committed()
-        parts = sorted(p for p in self.ts_dir.glob("part-*.parquet") if p.name in committed)
-        if not parts:
-            return pd.DataFrame()
+        """The kept series of committed runs (each run's latest record)."""
         if columns is not None:
-            columns = list(dict.fromkeys(["run_id", "step", *columns]))
-        df = pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
-        df = df.drop_duplicates(["run_id", "step"], keep="last")
-        return df.sort_values(["run_id", "step"]).reset_index(drop=True)
+            columns = ["step", *columns]
+        df = self.dataset("timeseries", columns)
+        return df.sort_values(["run_id", "step"]).reset_index(drop=True) if len(df) else df
+
+    def dataset(self, name: str, columns: list[str] | None = None,
+                run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """A per-run dataset of committed runs (``runs`` or ``run_ids`` only), each run's
+        rows from the latest part that holds it (a retried run supersedes its earlier
+        record)."""
+        committed = self._committed()
+        folder = self.dataset_dir(name)
+        parts = sorted(p for p in folder.glob("part-*.parquet") if p.name in committed)
+        if columns is not None:
+            columns = list(dict.fromkeys(["run_id", *columns]))
+        wanted = None if run_ids is None else set(run_ids)
+        frames = []
+        for number, p in enumerate(parts):
+            df = pd.read_parquet(p, columns=columns)
+            if wanted is not None:
+                df = df[df["run_id"].isin(wanted)]
+            frames.append(df.assign(_part=number))
+        if not frames:
+            return pd.DataFrame()
+        df = pd.concat(frames, ignore_index=True)
+        latest = df.groupby("run_id")["_part"].transform("max")
+        return df[df["_part"] == latest].drop(columns="_part").reset_index(drop=True)
 
     def manifest(self) -> dict:
         return json.loads((self.folder / "experiment.json").read_text())

@@ -94,7 +94,7 @@ class BarriosModel(mesa.Model):
 
         while self.day < 0:
             self._simulate_day()
-        for counts in self.outcomes.month_incidents.values():
+        for counts in self.outcomes.month_counts.values():
             counts[:] = 0
         for mask in self.outcomes.month_police.values():
             mask[:] = False
@@ -163,6 +163,7 @@ class BarriosModel(mesa.Model):
         if len(arrested):  # most days nobody is arrested: skip the sort
             arrested = np.unique(arrested)
         offending.detain(pop, arrested, day, params, rng)
+        self.outcomes.record_arrests(arrested)
 
         incidents = by_day.incidents + by_night.incidents
         victimization.update_attractiveness(city, params, incidents, self.scale_factor)

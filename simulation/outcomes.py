@@ -264,7 +264,10 @@ class Outcomes:
         self.incidents_12m = {phase: Rolling() for phase in ("", "_day", "_night")}
         self.severe_expected_12m = Rolling()
         self.severe_events_12m = Rolling()
-        self.month_incidents = {phase: np.zeros(model.city.n) for phase in ("_day", "_night")}
+        # This month's counts per barrio: incidents where they happened, by phase, and
+        # arrests of residents by home barrio.
+        self.month_counts = {name: np.zeros(model.city.n)
+                             for name in ("incidents_day", "incidents_night", "arrests")}
         self.month_start = 0  # first day of the month the panel is accumulating
         self.month_police = {name: np.zeros(model.city.n, dtype=bool)
                              for name in ("patrol_units", "police_operations")}
@@ -290,8 +293,13 @@ class Outcomes:
             self.day_counts[f"incidents{phase}"] = count
         self.severe_expected_12m.add(severe_expected)
         self.severe_events_12m.add(severe_events)
-        self.month_incidents["_day"] += by_day
-        self.month_incidents["_night"] += by_night
+        self.month_counts["incidents_day"] += by_day
+        self.month_counts["incidents_night"] += by_night
+
+    def record_arrests(self, arrested: np.ndarray):
+        """Tally today's arrests by the home barrio of the arrested."""
+        if len(arrested):
+            np.add.at(self.month_counts["arrests"], self.model.population.home[arrested], 1)
 
     def compute(self) -> dict[str, float]:
         """Every outcome of the current day (the survey uses ``draw_survey``'s samples)."""
@@ -352,17 +360,19 @@ class Outcomes:
         valid = m.valid_barrios
         row = {"barrio_id": valid, "month": np.full(len(valid), month),
                "residents": m.population.residents_per_barrio[valid]}
-        day, night = self.month_incidents["_day"], self.month_incidents["_night"]
+        day, night = self.month_counts["incidents_day"], self.month_counts["incidents_night"]
         row["incidents"] = (day + night)[valid].astype(np.int64)
         row["incidents_day"] = day[valid].astype(np.int64)
         row["incidents_night"] = night[valid].astype(np.int64)
+        row["arrests"] = self.month_counts["arrests"][valid].astype(np.int64)
+        row["legitimacy"] = m.city.layer("legitimacy")[valid].copy()
         row["safe_neighbourhood"] = self.barrio_safety()[valid]
         row.update(self._residents_by_group(valid))
         for name in INTERVENTIONS:
             active = self.month_police.get(name, m.timeline.treated[name])
             row[name] = active[valid].copy()
         self.panel.append(row)
-        for counts in self.month_incidents.values():
+        for counts in self.month_counts.values():
             counts[:] = 0
         for mask in self.month_police.values():
             mask[:] = False
@@ -399,12 +409,14 @@ class Outcomes:
 
 
 PANEL_COLUMNS = ["barrio_id", "month", "residents", "incidents", "incidents_day",
-                 "incidents_night", "safe_neighbourhood", "victims", "safe_public",
+                 "incidents_night", "arrests", "legitimacy", "safe_neighbourhood", "victims",
+                 "safe_public",
                  *[f"{what}_{g}" for g in GROUPS
                    for what in ("residents", "victims", "safe_public", "safe_neighbourhood")],
                  *INTERVENTIONS]
 """The monthly barrio panel: one row per barrio and month since the start. Incidents are
-where they happened (by phase); residents, victims (residents victimized that month, each
-once) and shares feeling safe are by home barrio, for everyone and for each group; each
+where they happened (by phase); arrests (residents arrested that month), residents,
+victims (residents victimized that month, each once) and shares feeling safe are by home
+barrio, for everyone and for each group; legitimacy is the barrio's at the month's end; each
 intervention's flag says whether it covered the barrio that month (patrols and
 operations: whether they went there)."""

@@ -7,9 +7,13 @@ move every day by a strategy: random, hot spots from *reported* incidents (Quito
 DataHub; Braga et al. 2019), or committee requests first. Coordinated operations are
 scheduled events: each day's operations are drawn when the month is planned, go to the
 worst barrios by the operation's indicator, bring heavy presence and arrest a share of
-the active offenders there. Heavy-handed operations ("mano dura") erode legitimacy
-(after Epstein 2002's legitimacy and Tyler 2004's procedural justice); low legitimacy
-lowers committee participation and incident reporting, which blinds hot-spot policing.
+the active offenders there. With ``targeting = "list"`` patrols and operations are
+confined to the listed barrios (a hot-spot experiment's treatment places): patrols pick
+among them at random, operations go to the worst of them.
+
+Heavy-handed operations ("mano dura") erode legitimacy (after Epstein 2002's legitimacy
+and Tyler 2004's procedural justice); low legitimacy lowers committee participation and
+incident reporting, which blinds hot-spot policing.
 """
 
 from __future__ import annotations
@@ -113,9 +117,11 @@ class Police:
         n_ops = self.operations_by_day.pop(day, 0)
         self.operation_barrios = np.empty(0, dtype=np.int64)
         if n_ops:
-            self.operation_barrios = self._worst(model.timeline.indicator("police_operations"), n_ops)
+            cfg = model.timeline.config("police_operations")
+            self.operation_barrios = self._worst(model.timeline.indicator("police_operations"),
+                                                 n_ops, _listed(cfg))
             presence[self.operation_barrios] += params.operation_presence
-            hh = model.timeline.config("police_operations").heavy_handedness
+            hh = cfg.heavy_handedness
             legitimacy = city.layer("legitimacy")
             np.subtract.at(legitimacy, self.operation_barrios,
                            params.heavy_handed_legitimacy_erosion * hh)
@@ -125,10 +131,14 @@ class Police:
 
     def _patrol_targets(self, n: int) -> np.ndarray:
         model, rng = self.model, self.model.rng
-        strategy = model.timeline.config("patrol_units").strategy
+        cfg = model.timeline.config("patrol_units")
+        strategy = cfg.strategy
         valid = model.valid_barrios
         # a[rng.integers(0, len(a), n)]: the same draws as rng.choice(a, n), without its
         # argument checks (this runs every day)
+        listed = _listed(cfg)
+        if listed is not None:
+            return listed[rng.integers(0, len(listed), n)]
         if strategy == "random":
             return valid[rng.integers(0, len(valid), n)]
         hot = self._worst(model.city.layer("reported_incidents"), int(model.params.hotspot_focus))
@@ -139,9 +149,10 @@ class Police:
             picks[: len(asked)] = asked
         return picks
 
-    def _worst(self, indicator: np.ndarray, k: int) -> np.ndarray:
-        """The k valid barrios with the highest indicator (random tie-break)."""
-        valid = self.model.valid_barrios
+    def _worst(self, indicator: np.ndarray, k: int, among: np.ndarray | None = None) -> np.ndarray:
+        """The k valid barrios (or of ``among``) with the highest indicator (random
+        tie-break)."""
+        valid = self.model.valid_barrios if among is None else among
         if k <= 0:
             return np.empty(0, dtype=np.int64)
         k = min(k, len(valid))
@@ -185,6 +196,13 @@ def _recover_legitimacy(legitimacy, post_barrios, recovery, baseline, post_gain)
         legitimacy[b] += post_gain
     for b in range(len(legitimacy)):
         legitimacy[b] = min(max(legitimacy[b], 0.0), 1.0)
+
+
+def _listed(cfg) -> np.ndarray | None:
+    """The barrios a ``targeting = "list"`` configuration confines police to, else None."""
+    if cfg is None or cfg.targeting != "list":
+        return None
+    return np.asarray(cfg.barrios, dtype=np.int64)
 
 
 def month_days(first: date) -> int:

@@ -8,7 +8,9 @@ are added in the targeting rule's order: worst first by an indicator (recomputed
 month, so programmes follow the problem), a fixed random order, or a given list.
 Coverage only grows while the programme runs, which gives the staggered roll-out that
 treated-versus-untreated comparisons use. Exploratory walks by committees put their
-barrio first in line for lighting and public-space recovery.
+barrio first in line for lighting and public-space recovery (a list is not steered).
+``Timeline.assign`` gives a programme to a trial's treatment arm mid-run (virtual
+evaluations, ``experiments.evaluation``).
 
 Running costs accrue daily from the start date (per treated barrio, post, committee or
 unit and year, divided by 365) and per operation; what ``unit_cost_usd`` prices is in the
@@ -68,6 +70,28 @@ class Timeline:
     def indicator(self, name: str) -> np.ndarray:
         cfg = self.configs.get(name)
         return self.model.indicator(cfg.indicator if cfg else INTERVENTIONS[name].indicator)
+
+    def assign(self, name: str, barrios, start: date, ramp_months: float = 0.0, **settings):
+        """Give programme ``name`` to ``barrios`` from ``start`` (a trial's treatment arm;
+        call it before the first day of a month, when coverage is planned), ramping up
+        over ``ramp_months``. A barrio programme keeps the barrios it covers now; patrol
+        units and operations are confined to ``barrios`` (``targeting = "list"``).
+        ``settings`` change the programme's other settings (``units``, ``per_year``...);
+        its unit cost stays (0 if the scenario did not have it)."""
+        entry = INTERVENTIONS[name]
+        cfg = self.configs.get(name)
+        base = cfg.model_dump() if cfg is not None else {"unit_cost_usd": 0.0}
+        barrios = [int(b) for b in barrios]
+        if not barrios:
+            raise ValueError(f"assign({name!r}): expected at least one barrio, found none")
+        update = {"enabled": True, "start": start, "end": None, "ramp_months": ramp_months,
+                  "ramp_from": 0.0, "targeting": "list", "barrios": barrios}
+        if entry.counts == "barrios":
+            kept = [int(b) for b in np.flatnonzero(self.treated[name])]
+            order = kept + sorted(set(barrios) - set(kept), key=barrios.index)
+            update.update(barrios=order, intensity=len(order) / len(self.model.valid_barrios),
+                          ramp_from=len(kept) / len(order))
+        self.configs[name] = entry.settings.model_validate({**base, **update, **settings})
 
     def update_month(self, today: date) -> dict[str, float]:
         """Extend or end coverage for this month, set the daily running costs and return

@@ -20,6 +20,8 @@ import pytest
 from barrios.cli import main
 from conftest import SCENARIOS, TINY_SCENARIO
 from experiments.calibration import load_calibration
+from experiments.evaluation import load_evaluation
+from experiments.evidence import load_evidence
 from experiments.scenario_files import load_scenario
 from experiments.sensitivity_study import load_sensitivity
 from experiments.sweep import load_experiment
@@ -92,13 +94,42 @@ distribution = "loguniform"
 population_size = 4
 max_generations = 1
 """
+EVALUATION = """name = "ev"
+scenario = "ok.toml"
+programme = "street_lighting"
+replications = 2
+seed = 1
+
+[design]
+start = 2023-02-01
+pre_months = 1
+post_months = 1
+follow_up_months = 1
+"""
+EVIDENCE = """description = "test"
+
+[[entry]]
+id = "lit"
+programme = "street_lighting"
+claim = "lighting reduces incidents"
+interval = "range"
+low = -21.0
+high = -14.0
+design = "meta-analysis"
+source = "a review"
+evaluation = "ev.toml"
+"""
 TEMPLATES = {"scenario": SCENARIO, "experiment": EXPERIMENT, "budget": BUDGET,
-             "sensitivity": SENSITIVITY, "calibration": CALIBRATION}
+             "sensitivity": SENSITIVITY, "calibration": CALIBRATION, "evaluation": EVALUATION,
+             "evidence": EVIDENCE}
 COMMAND = {"scenario": ["run", "bad.toml", "--out", "out", "--quiet"],
            "experiment": ["sweep", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "budget": ["sweep", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "sensitivity": ["sensitivity", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
-           "calibration": ["calibrate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"]}
+           "calibration": ["calibrate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
+           "evaluation": ["evaluate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
+           "evidence": ["evidence", "--table", "bad.toml", "--report", "out", "--out", "runs",
+                        "--workers", "1", "--quiet"]}
 
 
 @dataclass
@@ -121,6 +152,8 @@ def file_case(id: str, kind: str, text: str | bytes, *expect: str) -> Case:
     files = {"bad.toml": text}
     if kind != "scenario":
         files["ok.toml"] = SCENARIO
+    if kind == "evidence":
+        files["ev.toml"] = EVALUATION
     return Case(f"{kind}-{id}", COMMAND[kind], files, ["bad.toml", *expect])
 
 
@@ -387,6 +420,75 @@ CASES = [
          {"bad.toml": CALIBRATION.replace("seed = 5", 'seed = 5\nresults = "taken/results"'),
           "ok.toml": SCENARIO, "taken": "a file"},
          ["bad.toml", "results", "a folder"]),
+    # --- evaluation files (barrios evaluate) -------------------------------------------------
+    file_case("utf16", "evaluation", EVALUATION.encode("utf-16"), "UTF-16"),
+    changed("programme", "evaluation", 'programme = "street_lighting"', 'programme = "lamps"',
+            "programme", "expected one of"),
+    changed("replications-one", "evaluation", "replications = 2", "replications = 1",
+            "replications"),
+    changed("kind", "evaluation", "[design]\n", '[design]\nkind = "rct"\n', "design.kind"),
+    changed("start-mid-month", "evaluation", "start = 2023-02-01", "start = 2023-02-15",
+            "design.start", "first day of a month"),
+    changed("pre-months-zero", "evaluation", "pre_months = 1", "pre_months = 0",
+            "design.pre_months"),
+    changed("follow-up-too-long", "evaluation", "follow_up_months = 1", "follow_up_months = 3",
+            "design", "must not exceed"),
+    changed("eligible-share-zero", "evaluation", "[design]\n", "[design]\neligible_share = 0\n",
+            "design.eligible_share"),
+    changed("treated-share-one", "evaluation", "[design]\n", "[design]\ntreated_share = 1.0\n",
+            "design.treated_share"),
+    changed("unknown-design-key", "evaluation", "[design]\n", "[design]\narms = 2\n",
+            "design.arms"),
+    appended("dose-key", "evaluation", '[design.dose]\nkey = "brightness"\nvalues = [1]',
+             "design.dose.key", "expected one of"),
+    appended("dose-share", "evaluation", '[design.dose]\nkey = "treated_share"\nvalues = [0.2, 1.5]',
+             "design.dose.values[1]", "share"),
+    appended("dose-parameter", "evaluation",
+             '[design.dose]\nkey = "lighting_night_risk_reduction"\nvalues = [2.0]',
+             "design.dose.values[0]", "expected"),
+    appended("dose-empty", "evaluation", '[design.dose]\nkey = "treated_share"\nvalues = []',
+             "design.dose.values"),
+    file_case("patrol-units-fraction", "evaluation", EVALUATION.replace(
+        'programme = "street_lighting"', 'programme = "patrol_units"')
+        + '[design.dose]\nkey = "units"\nvalues = [2.5]\n', "design.dose.values[0]", "whole number"),
+    file_case("matched-patrols", "evaluation", EVALUATION.replace(
+        'programme = "street_lighting"', 'programme = "patrol_units"').replace(
+        "[design]\n", '[design]\nkind = "matched"\n'), "design.kind", "no barrio to match"),
+    file_case("matched-programme-off", "evaluation", EVALUATION.replace(
+        "[design]\nstart = 2023-02-01\n", '[design]\nkind = "matched"\n')
+        + "\n[interventions.street_lighting]\nenabled = false\n", "programme", "off in the scenario"),
+    changed("run-start", "evaluation", "seed = 1", "seed = 1\n[run]\nstart = 2023-01-01",
+            "run.start", "expected no run start"),
+    changed("outcome", "evaluation", "seed = 1", 'seed = 1\noutcomes = ["crime"]',
+            "outcomes[0]", "expected one of"),
+    changed("group", "evaluation", "seed = 1", 'seed = 1\ngroups = ["elders"]',
+            "groups[0]", "expected one of"),
+    changed("scenario-missing", "evaluation", 'scenario = "ok.toml"', 'scenario = "none.toml"',
+            "scenario", "no such file"),
+    changed("caliper", "evaluation", "[design]\n", "[design]\nmatching = { caliper = 0 }\n",
+            "design.matching.caliper"),
+    # --- the evidence table (barrios evidence) ---------------------------------------------------
+    changed("unknown-key", "evidence", 'claim = "lighting reduces incidents"',
+            'claim = "x"\nweight = 2', "entry[0].weight"),
+    changed("no-source", "evidence", 'source = "a review"\n', "", "entry[0].source", "required"),
+    changed("interval", "evidence", 'interval = "range"', 'interval = "wide"', "entry[0].interval"),
+    changed("range-reversed", "evidence", "low = -21.0", "low = -10.0", "entry[0]", "low < high"),
+    changed("none-with-evaluation", "evidence", 'interval = "range"', 'interval = "none"',
+            "entry[0]", "unless interval = 'none'"),
+    changed("evaluation-missing", "evidence", 'evaluation = "ev.toml"',
+            'evaluation = "gone.toml"', "entry[0].evaluation", "no such file"),
+    changed("programme-mismatch", "evidence", 'programme = "street_lighting"',
+            'programme = "upc_posts"', "entry[0].evaluation", "evaluation of upc_posts"),
+    changed("dose-without-doses", "evidence", 'evaluation = "ev.toml"',
+            'evaluation = "ev.toml"\ndose = 0.5', "entry[0].dose", "expected one of"),
+    changed("participation", "evidence", 'evaluation = "ev.toml"',
+            'evaluation = "ev.toml"\nper_participant = "uptake"', "entry[0].per_participant"),
+    changed("measure", "evidence", 'interval = "range"', 'interval = "range"\nmeasure = "points"',
+            "entry[0].measure", "expected one of"),
+    appended("duplicate-id", "evidence", EVIDENCE.split("\n", 2)[2], "entry[1].id", "unique"),
+    file_case("empty", "evidence", 'description = "nothing"\nentry = []\n', "entry"),
+    Case("evidence-table-missing", ["evidence", "--table", "none.toml", "--report", "out"], {},
+         ["none.toml", "no such file"]),
     # --- flags ------------------------------------------------------------------------------------
     flag("run-years-zero", [*RUN, "--years", "0"], "--years"),
     flag("run-years-text", [*RUN, "--years", "three"], "--years"),
@@ -411,6 +513,9 @@ CASES = [
     flag("sweep-workers-negative", ["sweep", "ok.toml", "--workers", "-1"], "--workers"),
     flag("sensitivity-samples", ["sensitivity", "ok.toml", "--samples", "6"], "--samples"),
     flag("sensitivity-trajectories", ["sensitivity", "ok.toml", "--trajectories", "1"], "--trajectories"),
+    flag("evaluate-replications-one", ["evaluate", "ok.toml", "--replications", "1"],
+         "--replications"),
+    flag("evidence-replications", ["evidence", "--replications", "0"], "--replications"),
     flag("app-port-zero", ["app", "--port", "0"], "--port"),
     flag("app-port-huge", ["app", "--port", "70000"], "--port"),
     flag("app-lang", ["app", "--lang", "fr"], "--lang"),
@@ -459,7 +564,8 @@ def test_malformed_input_is_one_line_exit_2_and_nothing_written(case, tmp_path, 
 def test_the_corpus_is_large_and_spans_every_file_kind():
     kinds = {c.id.split("-")[0] for c in CASES}
     assert len(CASES) >= 100 and len({c.id for c in CASES}) == len(CASES)
-    assert kinds >= {"scenario", "csv", "experiment", "budget", "sensitivity", "calibration", "flag"}
+    assert kinds >= {"scenario", "csv", "experiment", "budget", "sensitivity", "calibration",
+                     "evaluation", "evidence", "flag"}
 
 
 def test_the_templates_are_valid(tmp_path, monkeypatch):
@@ -470,13 +576,15 @@ def test_the_templates_are_valid(tmp_path, monkeypatch):
     (tmp_path / "b.csv").write_text(CSV)
     load_scenario("ok.toml")
     assert len(load_scenario("csv.toml").city_table) == 3
+    (tmp_path / "ev.toml").write_text(EVALUATION)
     loaders = {"experiment": load_experiment, "budget": load_experiment,
-               "sensitivity": load_sensitivity, "calibration": load_calibration}
+               "sensitivity": load_sensitivity, "calibration": load_calibration,
+               "evaluation": load_evaluation, "evidence": load_evidence}
     for kind, load in loaders.items():
         (tmp_path / f"{kind}.toml").write_text(TEMPLATES[kind])
         load(tmp_path / f"{kind}.toml")
 
 
 def test_ids_name_their_kind():
-    assert all(re.match(r"^(scenario|csv|experiment|budget|sensitivity|calibration|flag)-", c.id)
-               for c in CASES)
+    assert all(re.match(r"^(scenario|csv|experiment|budget|sensitivity|calibration|evaluation|"
+                        r"evidence|flag)-", c.id) for c in CASES)

@@ -114,7 +114,8 @@ def test_execute_run_records_only_what_its_run_keeps(quito):
               scalars=("safe_public_end", "safe_public@2023-02-15"),
               timeseries=("safe_public",), timeseries_every_days=30)
     assert days_to_record(run, quito) == {0, 30, 60, 90, 45}
-    row, series = execute_run(run)
+    row, tables = execute_run(run)
+    series = tables["timeseries"]
     daily = simulate(quito, seed=3).timeseries.set_index("date")
     assert row["safe_public@2023-02-15"] == daily.loc["2023-02-15", "safe_public"]
     assert row["safe_public_end"] == daily["safe_public"].iloc[-1]

@@ -61,7 +61,8 @@ def _rows(ids, status="ok", value=1.0):
 
 
 def _series(ids):
-    return [pd.DataFrame({"run_id": i, "step": [0, 1], "y": [0.5, 0.6]}) for i in ids]
+    return {"timeseries": [pd.DataFrame({"run_id": i, "step": [0, 1], "y": [0.5, 0.6]})
+                           for i in ids]}
 
 
 MANIFEST = {"fingerprint": "abc", "created": "first", "definition": {"experiment": {"seed": 1}}}
@@ -90,7 +91,7 @@ def test_leftovers_of_a_kill_are_deleted_on_open(tmp_path):
 def test_a_batch_is_committed_by_its_runs_part(tmp_path):
     store = ResultStore(tmp_path).open(MANIFEST)
     store.write_batch(_rows(["a"]), _series(["a"]))
-    store.write_batch(_rows(["b"]), [])   # a batch without time series
+    store.write_batch(_rows(["b"]))   # a batch without time series
     store.write_batch([], _series(["z"]))  # nothing to commit: nothing written
     assert sorted(p.name for p in store.runs_dir.iterdir()) == ["part-000001.parquet",
                                                                 "part-000002.parquet"]
@@ -125,8 +126,8 @@ def test_a_different_experiment_is_refused_and_nothing_changes(tmp_path):
 
 def test_latest_record_of_a_run_wins(tmp_path):
     store = ResultStore(tmp_path).open(MANIFEST)
-    store.write_batch(_rows(["a", "b"], status="failed", value=np.nan), [])
-    store.write_batch(_rows(["b"], status="ok", value=2.0), [])
+    store.write_batch(_rows(["a", "b"], status="failed", value=np.nan))
+    store.write_batch(_rows(["b"], status="ok", value=2.0))
     assert store.stored_status() == {"a": "failed", "b": "ok"}
     runs = store.runs().set_index("run_id")
     assert runs.loc["b", "status"] == "ok" and runs.loc["b", "x"] == 2.0

@@ -316,7 +316,7 @@ def _store_failures(path: Path, folder: Path, points: list[int], replications: i
             for p in points for k in range(replications)]
     assert all(row["status"] == "failed" for row in rows)
     with ResultStore(folder).open(manifest("sweep", loaded.definition(), loaded.sources)) as store:
-        store.write_batch(rows, [])
+        store.write_batch(rows)
     return rows
 
 
