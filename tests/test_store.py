@@ -225,3 +225,24 @@ def test_point_means_average_successful_replications():
         assert means.loc[point, "lever"] == point / 10
         assert means.loc[point, "y"] == pytest.approx(np.mean([r["y"] for r in ok]), rel=1e-12)
         assert means.loc[point, "z"] == pytest.approx(np.mean([r["z"] for r in ok]), rel=1e-12)
+
+
+def test_a_runs_datasets_come_from_its_latest_record(tmp_path):
+    """A retried run writes its panel again: readers see the new rows only, and a panel
+    part whose runs part never landed (a kill) is ignored and then deleted."""
+    store = ResultStore(tmp_path).open(MANIFEST)
+    panel = lambda rid, value: pd.DataFrame({"run_id": rid, "barrio_id": [0, 1],  # noqa: E731
+                                             "month": 0, "incidents": value})
+    store.write_batch(_rows(["a", "b"]), {"panel": [panel("a", 1), panel("b", 2)]})
+    store.write_batch(_rows(["a"]), {"panel": [panel("a", 7)], "barrios": [panel("a", 0)]})
+    got = store.dataset("panel").sort_values(["run_id", "barrio_id"])
+    assert got["incidents"].tolist() == [7, 7, 2, 2]
+    assert store.dataset("panel", ["incidents"], run_ids=["b"])["incidents"].tolist() == [2, 2]
+    (store.folder / "panel" / "part-000003.parquet").write_bytes(
+        (store.folder / "panel" / "part-000002.parquet").read_bytes())
+    assert len(store.dataset("panel")) == 4   # uncommitted: not read
+    store.close()
+    ResultStore(tmp_path).open(MANIFEST).close()
+    assert not (tmp_path / "panel" / "part-000003.parquet").exists()
+    with pytest.raises(ValueError, match="expected a dataset"):
+        store.dataset("nothing")
