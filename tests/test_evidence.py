@@ -160,3 +160,18 @@ def test_a_malformed_table_is_told_in_one_line(tmp_path, capsys, change, message
     err = capsys.readouterr().err
     assert status == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "report").exists()
+
+
+def test_the_committed_report_covers_the_table_and_the_readme_quotes_it():
+    """results/evidence/ is regenerated after a table or model change: every entry has a
+    verdict there, and the README's count is the report's."""
+    from collections import Counter
+
+    table = load_evidence(ROOT / "evidence" / "table.toml").table
+    report = pd.read_csv(ROOT / "results" / "evidence" / "evidence.csv")
+    assert report["id"].tolist() == [e.id for e in table.entry]
+    counts = Counter(report["verdict"])
+    quoted = (f"**{counts['agrees']} agree, {counts['weaker']} weaker, {counts['stronger']} "
+              f"stronger, {counts['opposite']} opposite, {counts['no benchmark']} without a "
+              "benchmark.**")
+    assert quoted in (ROOT / "README.md").read_text().replace("\n", " ")
