@@ -14,19 +14,17 @@ and written to benchmarks/results/evaluate.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from timing import YARDSTICK, report
+
 ROOT = Path(__file__).resolve().parent.parent
-YARDSTICK = "x = 0\nfor i in range(10_000_000):\n    x += i"
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
@@ -53,19 +51,10 @@ def main() -> int:
             yardstick.append(timed([sys.executable, "-c", YARDSTICK])[0])
     figures = {"barrios evaluate, 10 replications (whole command)": whole,
                "of which the runs": runs, "yardstick (CPU loop)": yardstick}
-    result = {k: {"min": round(min(v), 2), "median": round(statistics.median(v), 2),
-                  "max": round(max(v), 2)} for k, v in figures.items()}
     print(f"{args.file}, default scale, {os.cpu_count()} cores")
-    print(f"{'seconds':52s} {'min':>7s} {'median':>7s} {'max':>7s}   ({args.runs} runs each)")
-    for name, s in result.items():
-        print(f"{name:52s} {s['min']:7.1f} {s['median']:7.1f} {s['max']:7.1f}")
+    result = report(figures, args.runs, "evaluate.json", file=args.file)
     verdict = "meets" if result[next(iter(result))]["max"] <= 120 else "misses"
     print(f"target: at most 120 s for the whole command: {verdict} it")
-    folder = ROOT / "benchmarks" / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / "evaluate.json").write_text(json.dumps(
-        {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.platform(),
-         "cores": os.cpu_count(), "file": args.file, "seconds": result}, indent=2) + "\n")
     return 0
 
 

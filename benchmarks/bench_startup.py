@@ -18,15 +18,14 @@ benchmarks/results/startup.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from timing import YARDSTICK, report
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "scenarios/quito_2023_2025.toml"
@@ -43,7 +42,6 @@ t1 = time.perf_counter()
 model.run()
 print(t1 - t, time.perf_counter() - t1)
 """
-YARDSTICK = "x = 0\nfor i in range(10_000_000):\n    x += i"
 
 
 def wall(command: list[str]) -> float:
@@ -52,10 +50,6 @@ def wall(command: list[str]) -> float:
                    stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
-
-def spread(values: list[float]) -> dict:
-    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
-            "max": round(max(values), 3)}
 
 
 def main() -> int:
@@ -79,15 +73,7 @@ def main() -> int:
             figures["model set-up incl. burn-in"].append(float(out[0]))
             figures["model run (3 years)"].append(float(out[1]))
             figures["yardstick (CPU loop)"].append(wall([sys.executable, "-c", YARDSTICK]))
-    result = {name: spread(values) for name, values in figures.items()}
-    print(f"{'seconds':36s} {'min':>7s} {'median':>7s} {'max':>7s}   ({args.runs} runs each)")
-    for name, s in result.items():
-        print(f"{name:36s} {s['min']:7.2f} {s['median']:7.2f} {s['max']:7.2f}")
-    folder = ROOT / "benchmarks" / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / "startup.json").write_text(json.dumps(
-        {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.platform(),
-         "cores": os.cpu_count(), "runs": args.runs, "seconds": result}, indent=2) + "\n")
+    report(figures, args.runs, "startup.json")
     return 0
 
 
