@@ -282,3 +282,11 @@ def test_bad_designs_are_told_in_one_line(tmp_path, capsys, design, message):
     err = capsys.readouterr().err
     assert status == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "experiments").glob("evaluate_*.toml"))
+                         + sorted((Path(__file__).parents[1] / "evidence" / "evaluations").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_shipped_evaluation_files_load(path):
+    loaded = load_evaluation(path)
+    assert loaded.spec.replications >= 10 and loaded.window.scenario.run.start <= loaded.start

@@ -31,7 +31,8 @@ from simulation.parameters import PARAMETERS
 
 BARRIOS = Path(sys.executable).with_name("barrios")
 # Sweep experiment files (calibration and sensitivity files have their own schemas and tests).
-EXAMPLES = sorted(p for p in (ROOT / "experiments").glob("*.toml") if not p.stem.startswith(("calibrate", "sensitivity")))
+EXAMPLES = sorted(p for p in (ROOT / "experiments").glob("*.toml")
+                  if not p.stem.startswith(("calibrate", "sensitivity", "evaluate")))
 # Sizes stated in the examples' comments: 64 budget splits, a 5 x 4 grid, 48 LHS points.
 DOCUMENTED_POINTS = {"budget_100m": 64, "lighting_x_committees": 5 * 4, "uncertainty_quito": 48}
 
