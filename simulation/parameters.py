@@ -514,8 +514,8 @@ class Params:
     upc_neighbour_presence_share: float = _structure(
         1 / 3, "share of upc_presence", (0.1, 0.5), PROB,
         source="assumed",
-        meaning="Police presence a UPC post adds to each neighbouring barrio without a post, "
-                "as a share of its own barrio's.")
+        meaning="Police presence a UPC post adds to each neighbouring barrio, as a share of "
+                "its own barrio's (summed over neighbouring posts, at most one post's own).")
 
     def __post_init__(self):
         for f in fields(self):

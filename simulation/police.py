@@ -1,8 +1,9 @@
 """Police: UPC posts, patrol units, coordinated operations, and legitimacy.
 
 UPC posts (Unidades de Policía Comunitaria) are Mesa agents fixed in barrios; they add
-presence to their barrio and a third of it to each neighbour, and slowly build
-legitimacy (community policing: Gill et al. 2014). Patrol units are Mesa agents that
+presence to their barrio and a third of it to each neighbour (summed over neighbouring
+posts, capped at a post's own), and slowly build legitimacy (community policing: Gill et
+al. 2014). Patrol units are Mesa agents that
 move every day by a strategy: random, hot spots from *reported* incidents (Quito
 DataHub; Braga et al. 2019), or committee requests first. Coordinated operations are
 scheduled events: each day's operations are drawn when the month is planned, go to the
@@ -70,10 +71,8 @@ class Police:
         for b in [b for b in self.posts if not treated[b]]:
             self.posts.pop(b).remove()
         self.post_barrios = np.fromiter(self.posts, dtype=np.int64, count=len(self.posts))
-        presence = np.zeros(city.n)
-        presence[self.post_barrios] = model.params.upc_presence
-        share = model.params.upc_neighbour_presence_share
-        self.upc_presence = presence + city.neighbour_sum(presence) * share * (presence == 0)
+        self.upc_presence = post_presence(city, self.post_barrios, model.params.upc_presence,
+                                          model.params.upc_neighbour_presence_share)
 
     def set_units(self, count: int):
         while len(self.units) < count:
@@ -196,6 +195,16 @@ def _recover_legitimacy(legitimacy, post_barrios, recovery, baseline, post_gain)
         legitimacy[b] += post_gain
     for b in range(len(legitimacy)):
         legitimacy[b] = min(max(legitimacy[b], 0.0), 1.0)
+
+
+def post_presence(city, post_barrios: np.ndarray, per_post: float, share: float) -> np.ndarray:
+    """Police presence from UPC posts: ``per_post`` in a post's barrio, plus ``share`` of it
+    from each neighbouring post, the spill-over capped at ``per_post`` (patrols out of a
+    post never make a neighbour better policed than the post's own barrio). Adding a post
+    never lowers any barrio's presence."""
+    own = np.zeros(city.n)
+    own[post_barrios] = per_post
+    return own + np.minimum(city.neighbour_sum(own) * share, per_post)
 
 
 def _listed(cfg) -> np.ndarray | None:

@@ -10,8 +10,11 @@ public), police presence, committee-built collective efficacy and (at night) lig
 and rises with physical disorder and with the barrio's repeat / near-repeat
 attractiveness (Short et al. 2008). "people" is counted by suitability: the summed
 vulnerability of those present, so a less vulnerable crowd draws fewer offences. Offences
-fall on people present in proportion to their vulnerability (women in public space: Cero Acoso reduces their extra risk;
-migrants: inclusion reduces theirs). Each incident is severe violence (the homicide
+fall on people present in proportion to their vulnerability (women in public space: Cero
+Acoso reduces their extra risk; migrants: inclusion reduces theirs). Youth out offending
+in a phase are the offenders of that phase, not its targets: nobody is the victim of his
+own offences (on the days they do not offend they are residents like any other, so
+offenders are still victimized more than most: the victim-offender overlap). Each incident is severe violence (the homicide
 analogue) with a chance that rises with disadvantage and recruitment pressure.
 """
 
@@ -148,15 +151,21 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
 @njit(cache=True)
 def _exposure(loc, offenders, n_b, residents, weight_terms, rate_terms):
     """Who is exposed and how much: offenders per barrio, the residents present where an
-    offender is, their target weights, each barrio's summed weight and offence rate
-    (``target_weights`` and ``offence_rate`` in one compiled call)."""
+    offender is, their target weights (0 for the phase's offenders: they are not targets),
+    each barrio's summed weight and offence rate (``target_weights`` and ``offence_rate``
+    in one compiled call)."""
     people, n_off, present = _presence(loc, offenders, n_b)
     where = np.empty(len(present), dtype=np.int64)
     for j in range(len(present)):
         where[j] = loc[present[j]]
     w = _target_weights(present, where, *weight_terms)
+    offending = np.zeros(len(loc), dtype=np.bool_)
+    for i in offenders:
+        offending[i] = True
     total_w = np.zeros(n_b)
     for j in range(len(present)):
+        if offending[present[j]]:
+            w[j] = 0.0
         total_w[where[j]] += w[j]
     rate = _offence_rate(people, n_off, residents, total_w, *rate_terms)
     return n_off, present, where, w, total_w, rate
@@ -193,6 +202,8 @@ def _hits(present, where, w, rate, total_w, u, n_b):
     k = 0
     for j in range(len(present)):
         b = where[j]
+        if w[j] == 0.0:  # not a target (an offender in his own phase)
+            continue
         hazard = rate[b] * w[j] / total_w[b]
         if u[j] < -np.expm1(-hazard):
             victims[k] = present[j]

@@ -92,11 +92,14 @@ def test_offence_rate_and_target_weights(state):
 
 def test_a_phase_draws_and_hits_as_the_array_version_did(state):
     """Victims, incidents and arrests of one phase, recomputed with numpy on the same
-    draws; offenders are crowded into a few barrios so that there are victims."""
+    draws; offenders are crowded into a few barrios with bystanders so that there are
+    victims."""
     pop, city = state.population, state.city
     offenders = pop.youth_index[:60]
     loc = routine.night_locations(pop, state.params, np.empty(0, np.int64), np.random.default_rng(5))
     loc[offenders] = offenders % 4  # four barrios full of offenders
+    bystanders = np.setdiff1d(np.arange(pop.n), offenders)[:80]
+    loc[bystanders] = bystanders % 4  # and of people they can hit
     state.params = state.params.replace(  # enough offences for some victims, and arrests
         offences_per_offender_phase=10.0, arrest_probability_per_offence=0.9,
         police_arrest_effect=5.0)
@@ -111,10 +114,12 @@ def test_a_phase_draws_and_hits_as_the_array_version_did(state):
     present = np.flatnonzero(np.concatenate([[False], n_off > 0])[slot])
     where = loc[present]
     w = victimization.target_weights(pop, state.params, present, where, state.treated("cero_acoso"), None)
+    w[np.isin(present, offenders)] = 0.0  # the phase's offenders are not its targets
     total_w = np.bincount(where, weights=w, minlength=city.n)
     rate = victimization.offence_rate(city, state.params, people, n_off, pop.residents_per_barrio,
                                       True, state.scale_factor, suitability=total_w)
-    hit = rng.random(len(present)) < -np.expm1(-(rate[where] * w / total_w[where]))
+    share = np.divide(w, total_w[where], out=np.zeros(len(w)), where=w > 0)
+    hit = rng.random(len(present)) < -np.expm1(-(rate[where] * share))
     assert hit.sum() > 0
     assert_array_equal(outcome.victims, present[hit])
     assert_array_equal(outcome.incidents, np.bincount(where[hit], minlength=city.n).astype(float))
