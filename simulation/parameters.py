@@ -163,11 +163,23 @@ class Params:
         0.5, "per unit attractiveness", (0.1, 1.5), (0.0, 10.0),
         source="Short et al. 2008",
         meaning="Log-increase of offence success per unit of attractiveness.")
-    women_public_vulnerability: float = _victimization(
+    women_night_vulnerability: float = _victimization(
         1.5, "relative risk", (1.0, 3.0), (0.0, 20.0),
-        source="assumed; UN Women Safe Cities Quito baseline (harassment of women in public "
-               "space)",
-        meaning="Relative risk of women in public space (the risk Cero Acoso targets).")
+        source="assumed size; UN Women 2015 (Safe Cities Quito scoping study: 68% of women "
+               "suffered sexual violence in public space in a year)",
+        meaning="Relative risk of women out in public space at night: harassment, the risk "
+                "Cero Acoso targets (by day women carry no extra risk).")
+    men_vulnerability: float = _victimization(
+        1.4, "relative risk", (1.0, 2.0), (0.0, 20.0),
+        source="assumed size, so that men are victimized at least as often as women: LAPOP "
+               "AmericasBarometer (men more affected by crime; Montalvo in Infobae, 3 Dec "
+               "2014); UNODC Global Study on Homicide 2019 (81% of homicide victims male)",
+        meaning="Relative risk of men in public space, day and night (robbery, fights).")
+    youth_vulnerability: float = _victimization(
+        1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
+        source="assumed (routine activities: youth are out more and among peers; Cohen & "
+               "Felson 1979)",
+        meaning="Relative risk of youth (14-24) in public space, on top of sex.")
     migrant_vulnerability: float = _victimization(
         1.3, "relative risk", (1.0, 2.0), (0.0, 20.0),
         source="assumed (seeds 001-002: migrants' limited support networks)",

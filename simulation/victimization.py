@@ -10,8 +10,9 @@ public), police presence, committee-built collective efficacy and (at night) lig
 and rises with physical disorder and with the barrio's repeat / near-repeat
 attractiveness (Short et al. 2008). "people" is counted by suitability: the summed
 vulnerability of those present, so a less vulnerable crowd draws fewer offences. Offences
-fall on people present in proportion to their vulnerability (women in public space: Cero
-Acoso reduces their extra risk; migrants: inclusion reduces theirs). Youth out offending
+fall on people present in proportion to their vulnerability: a personal level, times the
+exposure of men (robbery, fights) and of youth, of women out at night (harassment, which
+Cero Acoso reduces) and of migrants (which inclusion reduces). Youth out offending
 in a phase are the offenders of that phase, not its targets: nobody is the victim of his
 own offences (on the days they do not offend they are residents like any other, so
 offenders are still victimized more than most: the victim-offender overlap). Each incident is severe violence (the homicide
@@ -97,30 +98,37 @@ def severe_chance(city, params) -> np.ndarray:
 
 
 def target_weights(pop, params, present: np.ndarray, where: np.ndarray, cero_acoso: np.ndarray,
-                   inclusion: np.ndarray) -> np.ndarray:
-    """Vulnerability of the residents ``present`` at barrios ``where``: women's extra risk
-    in public space (reduced where Cero Acoso runs), migrants' extra risk (reduced for
-    those reached by inclusion services)."""
-    return _target_weights(present, where, *_weight_terms(pop, params, cero_acoso))
+                   night: bool) -> np.ndarray:
+    """Vulnerability of the residents ``present`` at barrios ``where``: personal, times
+    men's and youth's extra risk, women's at night (reduced where Cero Acoso runs) and
+    migrants' (reduced for those reached by inclusion services)."""
+    return _target_weights(present, where, *_weight_terms(pop, params, cero_acoso, night))
 
 
-def _weight_terms(pop, params, cero_acoso: np.ndarray) -> tuple:
+def _weight_terms(pop, params, cero_acoso: np.ndarray, night: bool) -> tuple:
     """The resident attributes and parameters of the target weights, as ``_target_weights``
     takes them after ``present`` and ``where``."""
-    return (pop.vulnerability, pop.female, pop.migrant, pop.included, cero_acoso,
-            params.women_public_vulnerability - 1.0, params.cero_acoso_vulnerability_reduction * 1.0,
-            params.migrant_vulnerability - 1.0, params.migrant_inclusion_vulnerability_reduction * 1.0)
+    women_extra = params.women_night_vulnerability - 1.0 if night else 0.0
+    return (pop.vulnerability, pop.female, pop.youth, pop.migrant, pop.included, cero_acoso,
+            params.men_vulnerability * 1.0, params.youth_vulnerability * 1.0, women_extra,
+            params.cero_acoso_vulnerability_reduction * 1.0, params.migrant_vulnerability - 1.0,
+            params.migrant_inclusion_vulnerability_reduction * 1.0)
 
 
 @njit(cache=True)
-def _target_weights(present, where, vulnerability, female, migrant, included, cero_acoso,
-                    women_extra, cero_acoso_reduction, migrant_extra, inclusion_reduction):
+def _target_weights(present, where, vulnerability, female, youth, migrant, included, cero_acoso,
+                    men, young, women_extra, cero_acoso_reduction, migrant_extra,
+                    inclusion_reduction):
     w = np.empty(len(present))
     for j in range(len(present)):
         i = present[j]
         w[j] = np.float64(vulnerability[i])
         if female[i]:
             w[j] *= 1.0 + women_extra * (1.0 - cero_acoso_reduction * cero_acoso[where[j]])
+        else:
+            w[j] *= men
+        if youth[i]:
+            w[j] *= young
         if migrant[i]:
             w[j] *= 1.0 + migrant_extra * (1.0 - inclusion_reduction * included[i])
     return w
@@ -133,7 +141,7 @@ def run_phase(model, loc: np.ndarray, offenders: np.ndarray, night: bool) -> Pha
     # Only residents where an offender is present can be victims: work on them alone.
     n_off, present, where, w, total_w, rate = _exposure(
         loc, offenders, n_b, pop.residents_per_barrio,
-        _weight_terms(pop, params, model.treated("cero_acoso")),
+        _weight_terms(pop, params, model.treated("cero_acoso"), night),
         _rate_terms(city, params, night, model.scale_factor))
     # Offences fall on those present in proportion to their vulnerability.
     victims, incidents = _hits(present, where, w, rate, total_w, rng.random(len(present)), n_b)

@@ -82,12 +82,17 @@ def test_offence_rate_and_target_weights(state):
     where = rng.integers(0, city.n, len(present))
     cero_acoso = rng.random(city.n) < 0.5
     pop.included[:] = pop.migrant & (rng.random(pop.n) < 0.5)
-    w = pop.vulnerability[present].astype(np.float64)
-    w *= np.where(pop.female[present], 1.0 + (params.women_public_vulnerability - 1.0) * (
-        1.0 - params.cero_acoso_vulnerability_reduction * cero_acoso[where]), 1.0)
-    w *= np.where(pop.migrant[present], 1.0 + (params.migrant_vulnerability - 1.0) * (
-        1.0 - params.migrant_inclusion_vulnerability_reduction * pop.included[present]), 1.0)
-    assert_array_equal(victimization.target_weights(pop, params, present, where, cero_acoso, None), w)
+    for night in (False, True):
+        w = pop.vulnerability[present].astype(np.float64)
+        women_extra = params.women_night_vulnerability - 1.0 if night else 0.0
+        w *= np.where(pop.female[present], 1.0 + women_extra * (
+            1.0 - params.cero_acoso_vulnerability_reduction * cero_acoso[where]),
+            params.men_vulnerability)
+        w *= np.where(pop.youth[present], params.youth_vulnerability, 1.0)
+        w *= np.where(pop.migrant[present], 1.0 + (params.migrant_vulnerability - 1.0) * (
+            1.0 - params.migrant_inclusion_vulnerability_reduction * pop.included[present]), 1.0)
+        assert_array_equal(victimization.target_weights(pop, params, present, where, cero_acoso,
+                                                        night), w)
 
 
 def test_a_phase_draws_and_hits_as_the_array_version_did(state):
@@ -113,7 +118,7 @@ def test_a_phase_draws_and_hits_as_the_array_version_did(state):
     n_off = np.bincount(slot[offenders], minlength=city.n + 1)[1:].astype(float)
     present = np.flatnonzero(np.concatenate([[False], n_off > 0])[slot])
     where = loc[present]
-    w = victimization.target_weights(pop, state.params, present, where, state.treated("cero_acoso"), None)
+    w = victimization.target_weights(pop, state.params, present, where, state.treated("cero_acoso"), True)
     w[np.isin(present, offenders)] = 0.0  # the phase's offenders are not its targets
     total_w = np.bincount(where, weights=w, minlength=city.n)
     rate = victimization.offence_rate(city, state.params, people, n_off, pop.residents_per_barrio,

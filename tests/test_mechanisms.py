@@ -341,13 +341,18 @@ def test_cero_acoso_lowers_womens_extra_risk(small_model):
     where = pop.home
     none = np.zeros(model.city.n, dtype=bool)
     everywhere = np.ones(model.city.n, dtype=bool)
-    w_off = victimization.target_weights(pop, params, present, where, none, none)
-    w_on = victimization.target_weights(pop, params, present, where, everywhere, none)
+    w_off = victimization.target_weights(pop, params, present, where, none, night=True)
+    w_on = victimization.target_weights(pop, params, present, where, everywhere, night=True)
     women, men = pop.female, ~pop.female
     assert np.all(w_on[women] < w_off[women])
     np.testing.assert_array_equal(w_on[men], w_off[men])
     # with Cero Acoso women still carry some extra risk unless the reduction is total
-    assert np.all(w_on[women & ~pop.migrant] > pop.vulnerability[women & ~pop.migrant] - 1e-6)
+    plain = women & ~pop.migrant & ~pop.youth
+    assert np.all(w_on[plain] > pop.vulnerability[plain] - 1e-6)
+    # by day women carry no extra risk, so Cero Acoso changes nothing
+    day = [victimization.target_weights(pop, params, present, where, c, night=False)
+           for c in (none, everywhere)]
+    np.testing.assert_array_equal(*day)
 
 
 def test_cero_acoso_lowers_womens_share_of_victims(fresh_model):
@@ -356,7 +361,7 @@ def test_cero_acoso_lowers_womens_share_of_victims(fresh_model):
     model, pop = fresh_model, fresh_model.population
     # without guardianship, crowds would otherwise deter almost every offence
     model.params = model.params.replace(
-        women_public_vulnerability=3.0, cero_acoso_vulnerability_reduction=0.5,
+        women_night_vulnerability=3.0, cero_acoso_vulnerability_reduction=0.5,
         offences_per_offender_phase=1.0, guardianship_effect=0.0)
     rng = np.random.default_rng(5)
     crowded = model.valid_barrios[:10]
