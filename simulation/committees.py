@@ -30,6 +30,12 @@ class Committee(FixedAgent):
         self.mingas = 0
         self.walks = 0
 
+    def mature(self):
+        """A committee that existed before the model started: its alarm is installed (its
+        lift is part of the settled efficacy)."""
+        self.alarm = True
+        self.weeks_active = int(self.model.params.alarm_after_weeks)
+
     @property
     def members(self) -> int:
         return int(self.model.members_per_barrio[self.barrio])
@@ -76,16 +82,27 @@ def update_membership(pop, city, params, committee_barrio: np.ndarray, rng):
 
 def settle(pop, city, params, committee_barrio: np.ndarray, rng):
     """Committees that exist when the model starts begin at their steady state: the
-    membership share where joins balance leaves, and the efficacy it supports."""
+    membership share where joins balance leaves, and the efficacy where the weekly rise
+    toward what membership supports balances a week's decay (``equilibrium_efficacy``),
+    so that they neither fade nor grow during the run."""
     trust = city.layer("legitimacy")[pop.home]
     join = params.committee_join_rate * trust
     share = join / np.maximum(join + params.committee_leave_rate, 1e-12)
     pop.committee_member[:] = committee_barrio[pop.home] & (rng.random(pop.n) < share)
     members = np.bincount(pop.home, weights=pop.committee_member, minlength=city.n)
-    residents = np.maximum(pop.residents_per_barrio, 1)
-    efficacy = np.minimum(1.0, members / residents / params.full_efficacy_member_share)
-    city.layer("collective_efficacy")[:] = np.where(committee_barrio, efficacy, 0.0)
+    city.layer("collective_efficacy")[:] = np.where(
+        committee_barrio, equilibrium_efficacy(pop, params, members), 0.0)
     return members
+
+
+def equilibrium_efficacy(pop, params, members: np.ndarray) -> np.ndarray:
+    """The efficacy at which a week's rise, ``committee_efficacy_gain`` x (target -
+    efficacy), equals a week of daily decay: gain x target / (gain + 1 - (1 - decay)^7)."""
+    residents = np.maximum(pop.residents_per_barrio, 1)
+    target = np.minimum(1.0, members / residents / params.full_efficacy_member_share)
+    weekly_decay = 1.0 - (1.0 - params.collective_efficacy_decay) ** 7
+    gain = params.committee_efficacy_gain
+    return gain * target / max(gain + weekly_decay, 1e-12)
 
 
 def decay_efficacy(city, params):

@@ -209,6 +209,8 @@ class BarriosModel(mesa.Model):
         self.police.settle_legitimacy()
         self.members_per_barrio = committees.settle(
             pop, city, params, self.timeline.treated["safety_committees"], self.rng)
+        for committee in self.committees.values():
+            committee.mature()  # an existing committee installed its alarm long ago
         city.layer("police_presence")[:] = self.police.expected_presence()
         self.reference = perception.reference_environment(city, params)
         env_p, env_n = perception.environment(city, params, self.reference)

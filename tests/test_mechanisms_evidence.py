@@ -74,3 +74,21 @@ def test_men_are_victimized_at_least_as_often_as_women():
     diff = out[:, 0] - out[:, 1]
     se = diff.std(ddof=1) / np.sqrt(len(diff))
     assert diff.mean() > 3 * se, (diff.mean(), se)
+
+
+def test_committees_that_exist_at_the_start_neither_fade_nor_grow():
+    """Settled committees start at their dynamic equilibrium: over a year without any
+    change, their mean collective efficacy stays where it began (within 10%)."""
+    from simulation import BarriosModel
+    from tests.conftest import shipped
+
+    model = BarriosModel(shipped("baseline_2023", run={"years": 1.0}), rng=5)
+    barrios = np.flatnonzero(model.treated("safety_committees"))
+    start = model.city.layer("collective_efficacy")[barrios].mean()
+    efficacy = []
+    while model.running:
+        model.step()
+        if model.day % 30 == 0:
+            efficacy.append(model.city.layer("collective_efficacy")[barrios].mean())
+    assert start > 0
+    assert abs(np.mean(efficacy[-4:]) / start - 1) < 0.1, (start, efficacy)
