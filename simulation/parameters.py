@@ -223,6 +223,13 @@ class Params:
         1.0, "per unit recruitment pressure", (0.5, 2.0), (0.0, 10.0),
         source="assumed",
         meaning="Log-increase of offending propensity with recruitment pressure.")
+    legitimacy_offending_effect: float = _offending(
+        1.0, "log-change per unit of legitimacy below baseline", (0.0, 3.0), (0.0, 10.0),
+        source="assumed size; direction from Tyler 2006 (compliance follows legitimacy) and "
+               "Mazerolle et al. 2013 (procedural justice: a minor effect on reoffending); "
+               "0 switches the channel off",
+        meaning="How much youth offending rises as police legitimacy in their barrio falls "
+                "below its baseline (and falls as it rises above).")
     propensity_adjustment_rate: float = _offending(
         0.05, "per day", (0.01, 0.2), PROB,
         source="assumed",

@@ -92,3 +92,59 @@ def test_committees_that_exist_at_the_start_neither_fade_nor_grow():
             efficacy.append(model.city.layer("collective_efficacy")[barrios].mean())
     assert start > 0
     assert abs(np.mean(efficacy[-4:]) / start - 1) < 0.1, (start, efficacy)
+
+
+def test_lower_legitimacy_raises_offending(small_model):
+    """Youth in barrios where police legitimacy has fallen below its baseline head for
+    higher offending; where it has risen, lower; with the channel off, nothing moves."""
+    from simulation import offending
+    from simulation.parameters import Params
+
+    model, pop = small_model, small_model.population
+    city = model.city
+    saved = city.layer("legitimacy").copy()
+    try:
+        city.layer("legitimacy")[:] = model.params.legitimacy_baseline
+        base = offending.target_propensity(pop, city, model.params)
+        low = pop.home % 2 == 0
+        city.layer("legitimacy")[np.unique(pop.home[low])] -= 0.2
+        city.layer("legitimacy")[np.unique(pop.home[~low])] += 0.2
+        shifted = offending.target_propensity(pop, city, model.params)
+        youth = pop.youth & (base > 0) & (base < 0.5)
+        assert np.all(shifted[youth & low] > base[youth & low])
+        assert np.all(shifted[youth & ~low] < base[youth & ~low])
+        off = offending.target_propensity(pop, city, Params(legitimacy_offending_effect=0.0))
+        np.testing.assert_allclose(off[youth], base[youth], rtol=1e-6)
+    finally:
+        city.layer("legitimacy")[:] = saved
+
+
+def test_heavy_handed_operations_raise_offending_where_they_strike():
+    """Operations confined to a few barrios, run heavy-handed or by the book on the same
+    seeds: heavy-handedness erodes legitimacy there, and the youth who live there end the
+    year offending more (active offenders per youth, paired over replications)."""
+    from experiments.runs import replication_seed
+    from simulation import BarriosModel
+    from tests.conftest import shipped
+
+    def youth_propensity(hh: float, seed) -> tuple[float, float]:
+        scenario = shipped("baseline_2023", run={"years": 1.0})
+        cfg = scenario.interventions.police_operations.model_copy(update={
+            "heavy_handedness": hh, "targeting": "list", "barrios": list(range(20)),
+            "per_year": 500.0})
+        scenario = scenario.model_copy(update={"interventions": scenario.interventions.model_copy(
+            update={"police_operations": cfg})})
+        model = BarriosModel(scenario, rng=seed)
+        model.run()
+        pop = model.population
+        struck = pop.youth & (pop.home < 20)
+        return float(pop.propensity[struck].mean()), float(model.city.layer("legitimacy")[:20].mean())
+
+    diffs, legit = [], []
+    for k in range(4):
+        heavy, light = youth_propensity(0.9, replication_seed(8, k)), youth_propensity(0.1, replication_seed(8, k))
+        diffs.append(heavy[0] / light[0] - 1)
+        legit.append(heavy[1] - light[1])
+    assert max(legit) < -0.05            # heavy-handedness erodes legitimacy there
+    diffs = np.array(diffs)
+    assert diffs.mean() > 3 * diffs.std(ddof=1) / np.sqrt(len(diffs)) and diffs.mean() > 0.05
