@@ -233,7 +233,7 @@ def _check_barrio_lists(scenario: Scenario, table: pd.DataFrame | None, origin: 
 
 MAX_BARRIO_POPULATION = 10**9  # people in one barrio: more is a typo (and overflows sums)
 _REQUIRED = ("row", "col", "population", "disadvantage")
-_OPTIONAL = ("lighting", "disorder", "name", "barrio_id")
+_OPTIONAL = ("lighting", "disorder", "attractors", "name", "barrio_id")
 
 
 def _load_city_table(scenario: Scenario, said_by: Path | str):
@@ -257,6 +257,7 @@ def _load_city_table(scenario: Scenario, said_by: Path | str):
         "disadvantage": (False, 0, 1, ""),
         "lighting": (False, 0, 1, ""),
         "disorder": (False, 0, 1, ""),
+        "attractors": (False, 0, 1, ""),
     }
     out = {}
     for column in [c for c in (*_REQUIRED, *_OPTIONAL) if c in table.columns]:

@@ -29,6 +29,8 @@ LAYERS = {
     "reported_incidents": (float, "recent reported incidents (30-day decaying count)"),
     "safe_neighbourhood": (float, "share of residents feeling safe in their neighbourhood"),
     "incidents": (float, "incidents in the last 30 days (decaying count)"),
+    "attractors": (float, "crime generators and attractors: markets, transport hubs, "
+                          "nightlife, 0-1 (where offenders look for targets)"),
 }
 
 
@@ -116,6 +118,8 @@ def synthetic_layout(city: City, population: int, disadvantage_shift: float, see
     Disadvantage rises toward the south and the east/west periphery, plus smooth noise;
     population is densest in the centre strip; lighting falls and disorder rises with
     disadvantage (Quito's south and periphery: Metropolitan Plan diagnosis, seed 000).
+    Crime attractors follow population density, plus a few hubs (markets, terminals,
+    nightlife) with their surroundings (Brantingham & Brantingham 1995).
     """
     rng = np.random.default_rng(seed)
     w, h = city.width, city.height
@@ -131,12 +135,18 @@ def synthetic_layout(city: City, population: int, disadvantage_shift: float, see
     jitter = rng.normal(0, 0.05, city.n)
     city.layer("lighting")[:] = np.clip(0.85 - 0.6 * disadvantage + jitter, 0.05, 1)
     city.layer("disorder")[:] = np.clip(0.15 + 0.6 * disadvantage + jitter, 0, 1)
+    hubs = np.zeros(city.n)
+    hubs[rng.choice(city.n, max(1, city.n // 60), replace=False)] = 1.0
+    hubs = ndimage.gaussian_filter(hubs.reshape(w, h), sigma=1.0).reshape(-1)
+    city.layer("attractors")[:] = np.clip(0.5 * density / density.max()
+                                          + 0.5 * hubs / max(hubs.max(), 1e-12), 0, 1)
     city.finish()
 
 
 def table_layout(city: City, table, population: int | None = None):
     """Fill layers from a barrio table (columns row, col, population, disadvantage and
-    optionally lighting, disorder). Cells not in the table are not barrios."""
+    optionally lighting, disorder, attractors; without attractors, the population's share
+    of the largest barrio's). Cells not in the table are not barrios."""
     city.valid[:] = False
     b = table["col"].to_numpy(int) * city.height + table["row"].to_numpy(int)
     city.valid[b] = True
@@ -150,4 +160,7 @@ def table_layout(city: City, table, population: int | None = None):
     disorder = table["disorder"].to_numpy(float) if "disorder" in table else 0.15 + 0.6 * dis
     city.layer("lighting")[b] = np.clip(light, 0, 1)
     city.layer("disorder")[b] = np.clip(disorder, 0, 1)
+    attractors = (table["attractors"].to_numpy(float) if "attractors" in table
+                  else pop / max(pop.max(), 1e-12))
+    city.layer("attractors")[b] = np.clip(attractors, 0, 1)
     city.finish()

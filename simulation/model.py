@@ -7,7 +7,8 @@ Each step is one day with a day phase and a night phase:
 2. police deploy (UPC posts, patrols by strategy, scheduled operations);
 3. youth decide whether to offend today (``offending``);
 4. day phase, then night phase: residents are placed by their routine (``routine``),
-   offences fall on people present (``victimization``), arrests take offenders away;
+   offenders pick where to offend around it (``mobility``), offences fall on people
+   present (``victimization``), arrests take offenders away;
 5. consequences: repeat/near-repeat attractiveness, reports, legitimacy, perception
    (``perception``), committee meetings (weekly), lighting and disorder works;
 6. outcomes are collected with Mesa's ``DataCollector``.
@@ -24,7 +25,7 @@ import mesa
 import numpy as np
 from numba import njit
 
-from simulation import committees, offending, perception, routine, victimization
+from simulation import committees, mobility, offending, perception, routine, victimization
 from simulation.city import City, synthetic_layout, table_layout
 from simulation.committees import Committee
 from simulation.config import Scenario
@@ -154,9 +155,12 @@ class BarriosModel(mesa.Model):
         detained_now = routine.detained(pop, day)
 
         day_loc = routine.day_locations(pop, params, today.weekday(), detained_now, rng)
+        day_loc[offenders] = mobility.offence_places(city, params, day_loc[offenders], False, rng)
         by_day = victimization.run_phase(self, day_loc, offenders, night=False)
         night_loc = routine.night_locations(pop, params, detained_now, rng)
-        night_loc[offenders] = pop.night_spot[offenders]  # offenders are out at night
+        # offenders are out at night, around their night spot
+        night_loc[offenders] = mobility.offence_places(city, params, pop.night_spot[offenders],
+                                                       True, rng)
         by_night = victimization.run_phase(self, night_loc, offenders, night=True)
         raid = self.police.operation_arrests(night_loc, offenders)
         arrested = np.concatenate([by_day.arrested, by_night.arrested, raid])

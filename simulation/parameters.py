@@ -223,6 +223,26 @@ class Params:
         1.0, "per unit recruitment pressure", (0.5, 2.0), (0.0, 10.0),
         source="assumed",
         meaning="Log-increase of offending propensity with recruitment pressure.")
+    offender_distance_decay: float = _offending(
+        2.5, "log-weight per Moore step", (1.0, 5.0), (0.0, 50.0),
+        source="assumed size; journey-to-crime distance decay (Bernasco 2010; Rossmo 2000): "
+               "at equal appeal an offender stays at his routine place about 60% of the time",
+        meaning="How strongly offenders prefer their routine place to a neighbouring barrio.")
+    offender_choice_sensitivity: float = _offending(
+        1.0, "per unit of log offence success", (0.0, 3.0), (0.0, 20.0),
+        source="rational choice (Cornish & Clarke 1986): at 1 an offender weighs barrios in "
+               "proportion to the success he expects there; 0 ignores appeal",
+        meaning="How strongly offenders pick the barrio that looks most promising.")
+    offender_police_awareness: float = _offending(
+        0.5, "share", (0.0, 1.0), PROB,
+        source="assumed; offenders' uncertainty about where police are is the usual "
+               "explanation of diffusion of benefits (Clarke & Weisburd 1994)",
+        meaning="Share of the police presence offenders perceive in a barrio that is its own; "
+                "the rest is the mean of its neighbours'.")
+    crime_attractor_effect: float = _offending(
+        1.0, "log-weight per unit of attractors", (0.0, 3.0), (0.0, 20.0),
+        source="assumed; crime generators and attractors (Brantingham & Brantingham 1995)",
+        meaning="How strongly markets, hubs and nightlife draw offenders.")
     legitimacy_offending_effect: float = _offending(
         1.0, "log-change per unit of legitimacy below baseline", (0.0, 3.0), (0.0, 10.0),
         source="assumed size; direction from Tyler 2006 (compliance follows legitimacy) and "

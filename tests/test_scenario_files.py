@@ -407,7 +407,7 @@ def test_csv_missing_column():
 def test_csv_unknown_column():
     assert csv_error("row,col,population,disadvantage,lightning\n0,0,10,0.5,0.5\n") == (
         "data/barrios.csv: column lightning: unknown column; expected one of row, col, "
-        "population, disadvantage, lighting, disorder, name, barrio_id")
+        "population, disadvantage, lighting, disorder, attractors, name, barrio_id")
 
 
 def test_csv_value_out_of_range():
@@ -475,3 +475,19 @@ def test_summary_names_the_chain_and_the_programmes():
     assert "patrol_units:" in text and "hot_spots" in text
     assert "upc_posts: from 2023-01-01, ramp_from 0.6, ramp 24 months, intensity 0.25" in text
     assert "ramp_from" not in text.split("street_lighting:")[1].splitlines()[0]
+
+
+def test_csv_attractors_are_read_or_follow_population(tmp_path):
+    """A barrio table may give crime attractors; without them they follow population."""
+    from simulation import BarriosModel
+
+    (tmp_path / "b.csv").write_text("row,col,population,disadvantage,attractors\n"
+                                    "0,0,1000,0.5,0.9\n1,0,2000,0.5,0.1\n0,1,500,0.5,0.0\n")
+    (tmp_path / "s.toml").write_text('[city]\nwidth = 2\nheight = 2\npopulation = 100000\n'
+                                     'inhabitants_per_agent = 100\nbarrio_file = "b.csv"\n')
+    loaded = load_scenario(tmp_path / "s.toml")
+    model = BarriosModel(loaded.scenario, city_table=loaded.city_table)
+    assert model.city.layer("attractors")[[0, 1, 2]].tolist() == [0.9, 0.1, 0.0]
+    table = loaded.city_table.drop(columns="attractors")
+    model = BarriosModel(loaded.scenario, city_table=table)
+    assert model.city.layer("attractors")[[0, 1, 2]].tolist() == [0.5, 1.0, 0.25]
