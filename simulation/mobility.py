@@ -39,17 +39,33 @@ def offence_places(city, params, nodes: np.ndarray, night: bool, rng) -> np.ndar
 def appeal(city, params, night: bool) -> np.ndarray:
     """How promising each barrio looks to an offender (log expected offence success, up
     to a constant, plus attractors)."""
-    layer = city.layer
-    police = layer("police_presence")
-    aware = params.offender_police_awareness
-    seen = aware * police + (1 - aware) * city.neighbour_sum(police) / city.neighbour_count
-    value = (-params.police_deterrence_effect * seen
-             - params.collective_efficacy_effect * layer("collective_efficacy")
-             + params.disorder_risk_effect * layer("disorder")
-             + params.attractiveness_risk_effect * layer("attractiveness")
-             + params.crime_attractor_effect * layer("attractors"))
-    if night:
-        value = value + np.log1p(-params.lighting_night_risk_reduction * layer("lighting"))
+    layer, adjacency = city.layer, city.adjacency
+    return _appeal(layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
+                   layer("attractiveness"), layer("attractors"), layer("lighting"), night,
+                   adjacency.indptr, adjacency.indices, city.neighbour_count,
+                   params.offender_police_awareness * 1.0, params.police_deterrence_effect * 1.0,
+                   params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
+                   params.attractiveness_risk_effect * 1.0, params.crime_attractor_effect * 1.0,
+                   params.lighting_night_risk_reduction * 1.0)
+
+
+@njit(cache=True)
+def _appeal(police, efficacy, disorder, attractiveness, attractors, lighting, night, indptr,
+            neighbours, neighbour_count, awareness, police_effect, efficacy_effect,
+            disorder_effect, attractiveness_effect, attractor_effect, lighting_reduction):
+    """Compiled: one pass over the barrios (the perceived police is the barrio's own
+    presence and its neighbours' mean, weighted by ``awareness``)."""
+    value = np.empty(len(police))
+    for b in range(len(police)):
+        around = 0.0
+        for k in range(indptr[b], indptr[b + 1]):
+            around += police[neighbours[k]]
+        seen = awareness * police[b] + (1.0 - awareness) * around / neighbour_count[b]
+        v = (-police_effect * seen - efficacy_effect * efficacy[b] + disorder_effect * disorder[b]
+             + attractiveness_effect * attractiveness[b] + attractor_effect * attractors[b])
+        if night:
+            v += np.log1p(-lighting_reduction * lighting[b])
+        value[b] = v
     return value
 
 

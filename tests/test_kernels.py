@@ -235,3 +235,25 @@ def test_attractiveness_legitimacy_and_works(state):
     state._works()
     assert_array_equal(lighting, light)
     assert_array_equal(disorder, dis)
+
+
+def test_offenders_appeal_is_the_array_expression(state):
+    """The compiled appeal of a barrio equals its numpy expression."""
+    from simulation import mobility
+
+    city, params = state.city, state.params
+    rng = np.random.default_rng(3)
+    for name in ("police_presence", "collective_efficacy", "attractiveness", "attractors"):
+        city.layer(name)[:] = rng.random(city.n)
+    for night in (False, True):
+        police = city.layer("police_presence")
+        a = params.offender_police_awareness
+        seen = a * police + (1 - a) * city.neighbour_sum(police) / city.neighbour_count
+        expected = (-params.police_deterrence_effect * seen
+                    - params.collective_efficacy_effect * city.layer("collective_efficacy")
+                    + params.disorder_risk_effect * city.layer("disorder")
+                    + params.attractiveness_risk_effect * city.layer("attractiveness")
+                    + params.crime_attractor_effect * city.layer("attractors"))
+        if night:
+            expected = expected + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
+        assert_allclose(mobility.appeal(city, params, night), expected, rtol=1e-12, atol=1e-12)
