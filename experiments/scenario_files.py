@@ -393,5 +393,7 @@ def _describe(name: str, item) -> str:
             parts.append(f"{item.per_year:g} per year, heavy-handedness {item.heavy_handedness:g}")
         parts.append(f"barrios {item.barrios}" if item.targeting == "list"
                      else f"{item.targeting} by {item.indicator}")
+    if item.before:
+        parts.append("before the start " + ", ".join(f"{k} {v}" for k, v in item.before.items()))
     parts.append(f"US$ {item.unit_cost_usd:,.0f} {INTERVENTIONS[name].cost_unit.removeprefix('US$ ')}")
     return ", ".join(parts)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from simulation.schema import StrictModel
 
@@ -31,7 +31,14 @@ class InterventionSettings(StrictModel):
     ``intensity`` (a share of barrios, or of the stated units), chosen by ``targeting``.
 
     ``ramp_from`` is the share of the full intensity already in place before ``start`` (a
-    programme that exists and is expanded); 0 means the programme begins at ``start``."""
+    programme that exists and is expanded); 0 means the programme begins at ``start``.
+    ``before`` holds the values of the settings that are not a quantity (a patrol
+    strategy, heavy-handedness) in force before ``start``: a scenario that changes how an
+    existing programme works says so from its start date, and until then runs exactly as
+    the scenario it extends (strict common random numbers)."""
+
+    DATED: ClassVar[tuple[str, ...]] = ()
+    """The settings ``before`` may give."""
 
     enabled: bool = True
     start: date = date(2023, 1, 1)
@@ -43,6 +50,7 @@ class InterventionSettings(StrictModel):
     indicator: Indicator = "disadvantage"
     barrios: list[int] = Field(default_factory=list)
     unit_cost_usd: float = Field(0.0, ge=0, le=1e10)
+    before: dict[str, str | float | int] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -50,16 +58,35 @@ class InterventionSettings(StrictModel):
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         if self.targeting == "list" and not self.barrios:
             raise ValueError("targeting = 'list' needs a non-empty 'barrios' list")
+        unknown = [k for k in self.before if k not in self.DATED]
+        if unknown:
+            allowed = ", ".join(self.DATED) or "none for this intervention"
+            raise ValueError(f"before may give {allowed}; found {', '.join(unknown)}")
+        if self.before:  # the values must be valid settings themselves
+            try:
+                type(self).model_validate({**self.model_dump(exclude={"before"}), **self.before})
+            except ValidationError as exc:
+                error = exc.errors(include_url=False)[0]
+                raise ValueError(f"before.{error['loc'][0]}: {error['msg']}, found "
+                                 f"{error['input']!r}") from None
         return self
+
+    def setting(self, key: str, today: date):
+        """The value of ``key`` in force on ``today`` (``before`` it until ``start``)."""
+        if today < self.start and key in self.before:
+            return self.before[key]
+        return getattr(self, key)
 
 
 class PatrolSettings(InterventionSettings):
+    DATED: ClassVar[tuple[str, ...]] = ("strategy",)
     units: int = Field(40, ge=0, le=100_000)
     strategy: Literal["random", "hot_spots", "committee_requests"] = "hot_spots"
     indicator: Indicator = "incidents"
 
 
 class OperationSettings(InterventionSettings):
+    DATED: ClassVar[tuple[str, ...]] = ("heavy_handedness",)
     per_year: float = Field(1600.0, ge=0, le=1e6)
     heavy_handedness: float = Field(0.2, ge=0, le=1)
     indicator: Indicator = "incidents"

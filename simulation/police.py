@@ -120,7 +120,7 @@ class Police:
             self.operation_barrios = self._worst(model.timeline.indicator("police_operations"),
                                                  n_ops, _listed(cfg))
             presence[self.operation_barrios] += params.operation_presence
-            hh = cfg.heavy_handedness
+            hh = cfg.setting("heavy_handedness", model.date)
             legitimacy = city.layer("legitimacy")
             np.subtract.at(legitimacy, self.operation_barrios,
                            params.heavy_handed_legitimacy_erosion * hh)
@@ -131,7 +131,7 @@ class Police:
     def _patrol_targets(self, n: int) -> np.ndarray:
         model, rng = self.model, self.model.rng
         cfg = model.timeline.config("patrol_units")
-        strategy = cfg.strategy
+        strategy = cfg.setting("strategy", model.date)
         valid = model.valid_barrios
         # a[rng.integers(0, len(a), n)]: the same draws as rng.choice(a, n), without its
         # argument checks (this runs every day)

@@ -420,6 +420,12 @@ CASES = [
          {"bad.toml": CALIBRATION.replace("seed = 5", 'seed = 5\nresults = "taken/results"'),
           "ok.toml": SCENARIO, "taken": "a file"},
          ["bad.toml", "results", "a folder"]),
+    scenario("before-unknown-setting", "[interventions.patrol_units]\nbefore = { units = 3 }",
+             "interventions.patrol_units", "before may give strategy"),
+    scenario("before-bad-strategy", '[interventions.patrol_units]\nbefore = { strategy = "fast" }',
+             "interventions.patrol_units", "before.strategy"),
+    scenario("before-on-lighting", "[interventions.street_lighting]\nbefore = { intensity = 0.1 }",
+             "interventions.street_lighting", "none for this intervention"),
     # --- evaluation files (barrios evaluate) -------------------------------------------------
     file_case("utf16", "evaluation", EVALUATION.encode("utf-16"), "UTF-16"),
     changed("programme", "evaluation", 'programme = "street_lighting"', 'programme = "lamps"',

@@ -4,6 +4,8 @@ without the mechanism (or with the bug it guards against)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from simulation import victimization
 
@@ -197,3 +199,40 @@ def test_hardening_one_attractive_barrio_displaces_some_offending_next_door(fres
     _, tied_open = _hardened(fresh_model, b, 0.0)
     _, tied_hard = _hardened(fresh_model, b, 3.0)
     assert tied_open == 0 and tied_hard == 0
+
+
+def _state(model) -> dict:
+    pop, city = model.population, model.city
+    arrays = {name: getattr(pop, name) for name in (
+        "propensity", "safe_public", "safe_neighbourhood", "detained_until", "last_victimized",
+        "committee_member", "scar")}
+    arrays.update({name: city.layer(name) for name in (
+        "legitimacy", "collective_efficacy", "attractiveness", "reported_incidents",
+        "police_presence", "disorder", "lighting")})
+    arrays["rng"] = model.rng.random(3)  # the random stream has reached the same place
+    return arrays
+
+
+@pytest.mark.parametrize("other", ["quito_2023_2025", "policing_only", "mano_dura",
+                                   "lighting_only", "committees_only", "sports_only"])
+def test_two_scenarios_on_one_seed_are_identical_before_their_first_difference(other):
+    """Strict common random numbers: a scenario that changes programmes from 2023 runs its
+    burn-in exactly as the baseline does (the same draws, the same state on the start
+    day), because changed ways of working are dated too (``before``)."""
+    from simulation import BarriosModel
+    from tests.conftest import shipped
+
+    states = [_state(BarriosModel(shipped(name), rng=7)) for name in ("baseline_2023", other)]
+    for key in states[0]:
+        np.testing.assert_array_equal(states[0][key], states[1][key], err_msg=key)
+
+
+def test_a_later_start_keeps_the_runs_identical_until_it():
+    """Lighting starts on 2023-03-01: until then the lighting-only run is the baseline."""
+    from tests.conftest import run_model, shipped, timeseries
+
+    runs = [timeseries(run_model(shipped(name, run={"years": 0.25}), rng=7))
+            for name in ("baseline_2023", "lighting_only")]
+    before = 31 + 28  # days before 2023-03-01
+    pd.testing.assert_frame_equal(runs[0].iloc[:before + 1], runs[1].iloc[:before + 1])
+    assert not runs[0].iloc[before + 2:].equals(runs[1].iloc[before + 2:])
