@@ -528,10 +528,12 @@ class Params:
         meaning="Cap on the street share (people present over residents) in guardianship: "
                 "crowds beyond this deter no more.")
     public_perception_local_weight: float = _structure(
-        0.5, "share", (0.25, 0.9), PROB,
-        source="assumed",
+        1.0, "share", (0.5, 1.0), PROB,
+        source="assumed: people judge the public spaces they use (Lorenc et al. 2013: "
+               "environmental changes act on those who use the place); below 1 the rest is "
+               "the city-wide average environment",
         meaning="Share of the public-space safety target set by the places a resident uses "
-                "(half the activity barrio, half the night spot); the rest is the city-wide "
+                "(home, activity barrio and night spot alike); the rest is the city-wide "
                 "average (what is seen in the news).")
     committee_member_perception_share: float = _structure(
         0.5, "share of committee_perception_effect", (0.0, 1.0), (0.0, 5.0),

@@ -56,16 +56,17 @@ def targets(pop, params, env_public, env_neighbourhood) -> tuple[np.ndarray, np.
     """Where each resident's perception is heading: baseline plus what they see, less
     the scars of past victimization.
 
-    Public spaces: ``public_perception_local_weight`` from the barrios they use (activity
-    and night spot alike), the rest from the city as a whole (what is seen in the news).
-    Neighbourhood: the home barrio; members of a safety committee feel a share of the
-    committee effect on top (participation itself reassures).
+    Public spaces: the public spaces a resident actually uses (home barrio, activity
+    barrio and night spot alike), ``public_perception_local_weight`` of it, the rest from
+    the city as a whole (what is seen in the news; 0 by default: lighting in the south
+    does not reassure the north). Neighbourhood: the home barrio; members of a safety
+    committee feel a share of the committee effect on top (participation itself reassures).
     """
     city_mean = env_public.mean() if env_public.size else 0.0
     local = params.public_perception_local_weight
-    public = (pop.baseline_public
-              + local / 2 * (np.take(env_public, pop.activity) + np.take(env_public, pop.night_spot))
-              + (1 - local) * city_mean)
+    used = (np.take(env_public, pop.home) + np.take(env_public, pop.activity)
+            + np.take(env_public, pop.night_spot)) / 3
+    public = pop.baseline_public + local * used + (1 - local) * city_mean
     inclusion = params.migrant_inclusion_safety_gain * pop.included - pop.scar
     member_gain = params.committee_perception_effect * params.committee_member_perception_share
     neighbourhood = (pop.baseline_neighbourhood + np.take(env_neighbourhood, pop.home)
