@@ -26,7 +26,7 @@ __version__ = "0.2.0"
 
 _WHERE = {
     **dict.fromkeys(("run", "compare", "sweep", "sensitivity", "calibrate", "evaluate",
-                     "evidence", "scenario", "load_results", "load_timeseries", "load_panel",
+                     "evidence", "pathways", "scenario", "load_results", "load_timeseries", "load_panel",
                      "ModelFunction", "problem", "RunOutputs", "Interrupted"), "barrios.api"),
     "load_scenario": "experiments.scenario_files",
     "LoadedScenario": "experiments.scenario_files",
@@ -41,14 +41,14 @@ _WHERE = {
 }
 __all__ = ["BadInput", "BarriosModel", "INTERVENTIONS", "Interrupted", "LoadedScenario",
            "ModelFunction", "OUTCOMES", "PARAMETERS", "Params", "RunOutputs", "SERIES", "Scenario",
-           "calibrate", "compare", "evaluate", "evidence", "load_panel", "load_results",
+           "calibrate", "compare", "evaluate", "evidence", "load_panel", "load_results", "pathways",
            "load_scenario", "load_timeseries", "problem", "run", "scenario", "sensitivity",
            "sweep"]
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from barrios.api import (Interrupted, ModelFunction, RunOutputs, calibrate, compare, evaluate,
-                             evidence, load_panel, load_results, load_timeseries, problem, run,
-                             scenario, sensitivity, sweep)
+                             evidence, load_panel, load_results, load_timeseries, pathways,
+                             problem, run, scenario, sensitivity, sweep)
     from experiments.files import BadInput
     from experiments.scenario_files import LoadedScenario, load_scenario
     from simulation.config import Scenario

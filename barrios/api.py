@@ -196,6 +196,23 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
     return result
 
 
+def pathways(source: ScenarioLike, *, replications: int = 10, seed: int = 0,
+             years: float | None = None, scale: float | None = None,
+             out: Path | str | None = None, workers: int | None = None,
+             scheduler: str | None = None, progress: bool = False):
+    """Where a scenario's rise in perceived safety comes from: the rise, and each
+    perception channel's contribution (counterfactual switches on common seeds); writes
+    pathways.csv, pathways.png and report.md/.html. Returns the Pathways (``table``)."""
+    from experiments.pathways import pathways as run_pathways
+    from experiments.pathways_report import write_outputs
+
+    loaded = scenario(source, years=years, scale=scale)
+    result = run_pathways(loaded, replications=replications, seed=seed, out=check_out(out),
+                          execution=_execution(workers, scheduler, progress))
+    write_outputs(result)
+    return result
+
+
 def evaluate(file: str | Path, *, replications: int | None = None, out: Path | str | None = None,
              report: Path | str | None = None, workers: int | None = None,
              scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):

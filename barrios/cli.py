@@ -31,6 +31,16 @@ observed figure.
 """
 
 
+PARAMS_EVIDENCE_HEADER = """
+## Ranges from evaluation studies
+
+Where evaluations other than Quito's survey bound a parameter, the range they allow,
+found by holding the published finding against the virtual evaluation that reproduces it
+(`barrios evaluate` with a dose-response on the parameter; docs/evaluation.md). The
+calibration uses these ranges as priors instead of the plausible range.
+"""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors in the words every error uses (``expected ...,
     found ...``): ``error: barrios run: argument --years: expected ...``."""
@@ -123,7 +133,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=Parser)
     for add in (_add_run, _add_validate, _add_compare, _add_sweep, _add_sensitivity,
-                _add_calibrate, _add_evaluate, _add_evidence, _add_app, _add_params):
+                _add_calibrate, _add_evaluate, _add_evidence, _add_pathways, _add_app, _add_params):
         add(sub)
     return parser
 
@@ -280,6 +290,25 @@ def _add_evidence(sub):
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     _execution_options(p)
     p.set_defaults(func=cmd_evidence)
+
+
+def _add_pathways(sub):
+    p = sub.add_parser("pathways", help="where a scenario's rise in perceived safety comes from",
+                       description="Run a scenario as it is and with each perception channel "
+                                   "switched off (less victimization, each visible programme's "
+                                   "direct effect, contagion, memory), on common seeds, and "
+                                   "report each channel's contribution to the rises in perceived "
+                                   "safety with 95%% intervals. Writes pathways.csv, pathways.png "
+                                   "and report.md/report.html.")
+    p.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    p.add_argument("--replications", type=_at_least_two, default=10,
+                   help="paired replications (default 10)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the common random numbers (default 0)")
+    p.add_argument("--years", type=_years, help="years to simulate (default: the scenario's)")
+    p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
+                   help="inhabitants per agent (default: the scenario's)")
+    _execution_options(p)
+    p.set_defaults(func=cmd_pathways)
 
 
 def _add_app(sub):
@@ -448,6 +477,20 @@ def cmd_evidence(args) -> int:
     return 0
 
 
+def cmd_pathways(args) -> int:
+    import barrios
+    from experiments.pathways_report import terminal_text
+
+    result = barrios.pathways(args.scenario, replications=args.replications, seed=args.seed,
+                              years=args.years, scale=args.scale, out=args.out,
+                              workers=args.workers, scheduler=args.scheduler,
+                              progress=not args.quiet)
+    print(result.report)
+    print(terminal_text(result))
+    print(f"Wrote {', '.join(f.name for f in result.files)} in {result.folder}")
+    return 0
+
+
 def cmd_app(args) -> int:
     from workshop.server import serve  # the simulation commands need no web stack
 
@@ -465,6 +508,12 @@ def cmd_params(args) -> int:
         for p in PARAMETERS.values():
             print(f"| `{p.name}` | {p.default:g} | {p.unit} | {p.plausible[0]:g}–{p.plausible[1]:g} "
                   f"| {p.source} | {p.description} |")
+        print(PARAMS_EVIDENCE_HEADER)
+        print("| name | range | how |")
+        print("| --- | --- | --- |")
+        for p in PARAMETERS.values():
+            if p.evidence:
+                print(f"| `{p.name}` | {p.evidence[0]:g}–{p.evidence[1]:g} | {p.evidence[2]} |")
         return 0
     group = None
     for p in PARAMETERS.values():
@@ -474,6 +523,8 @@ def cmd_params(args) -> int:
         print(f"  {p.name} = {p.default:g}  ({p.unit}; plausible {p.plausible[0]:g}–{p.plausible[1]:g})")
         print(f"      {p.description}")
         print(f"      source: {p.source}")
+        if p.evidence:
+            print(f"      evidence: {p.evidence[0]:g}–{p.evidence[1]:g}: {p.evidence[2]}")
     return 0
 
 

@@ -4,7 +4,8 @@ Tándem survey figures and Quito's homicide rate.
 A calibration file (TOML, e.g. ``experiments/calibrate_quito.toml``) is a study file
 (``experiments.study.StudyFile``: the base scenario, its changes, a seed; one Quito run
 gives both survey waves: its start is the pre-plan state) with the fitted parameters'
-``[priors]`` (each parameter's plausible range from ``barrios params`` unless
+``[priors]`` (each parameter's range from evaluation studies other than the survey where
+the registry has one, else its plausible range from ``barrios params``, unless
 ``low``/``high`` are given), the observed ``[targets]`` (the ``[observed]`` keys the
 outcome registry holds outcomes against), the observed survey's sample size, and the ABC
 settings: population size, generations, a simulation budget and a wall-time limit.
@@ -196,8 +197,9 @@ def _prior_range(name: str, prior: Prior, path: Path) -> tuple[float, float, str
     if name not in PARAMETERS:
         raise BadInput(path, key, f"expected a parameter listed by `barrios params`, found {name!r}")
     p = PARAMETERS[name]
-    low = p.plausible[0] if prior.low is None else prior.low
-    high = p.plausible[1] if prior.high is None else prior.high
+    default = p.evidence[:2] if p.evidence else p.plausible  # evidence from other studies first
+    low = default[0] if prior.low is None else prior.low
+    high = default[1] if prior.high is None else prior.high
     if not low < high:
         raise BadInput(path, key, f"expected low < high, found low={low:g}, high={high:g}")
     if not (p.bounds[0] <= low and high <= p.bounds[1]):

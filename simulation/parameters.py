@@ -31,6 +31,9 @@ class Parameter:
     source: str
     description: str
     group: str
+    evidence: tuple[float, float, str] | None = None
+    """A range set by evaluation studies other than Quito's survey, held against the
+    virtual evaluation that reproduces them (low, high, how): the calibration's prior."""
 
 
 PROB = (0.0, 1.0)
@@ -40,9 +43,11 @@ def _declare(group: str):
     """A field maker for one group: ``name: float = _group(default, unit, plausible,
     bounds, source=..., meaning=...)``."""
 
-    def declare(default, unit: str, plausible, bounds, *, source: str, meaning: str):
+    def declare(default, unit: str, plausible, bounds, *, source: str, meaning: str,
+                evidence: tuple[float, float, str] | None = None):
         return field(default=float(default), metadata={
             "unit": unit, "plausible": tuple(plausible), "bounds": tuple(bounds),
+            "evidence": evidence,
             "source": source, "description": meaning, "group": group})
 
     return declare
@@ -359,17 +364,26 @@ class Params:
                "cannot separate it from the fitted effects (README, Calibration)",
         meaning="Fall of the safety target with visible disorder.")
     lighting_perception_effect: float = _perception(
-        0.104, "perceived safety per unit", (0.02, 0.25), PROB,
-        source="Painter 1996; Welsh & Farrington 2008 (lighting raises feelings of safety; no "
-               "size in these units); ABC-SMC posterior median "
-               "(results/calibration/parameters.md)",
-        meaning="Rise of the public-space safety target with lighting coverage.")
+        0.104, "perceived safety per unit", (0.0, 0.25), PROB,
+        source="ABC-SMC posterior median fitted to the Quito survey itself "
+               "(results/calibration/parameters.md); Painter 1996 and Kaplan & Chalfin 2021 "
+               "find people feel safer under brighter light, with no size in these units",
+        meaning="Rise of the public-space safety target with lighting coverage.",
+        evidence=(0.0, 0.012, "Lorenc et al. 2013 (little evidence that lighting reduces fear, "
+                  "read as within 2 points) held against the randomized lighting trial "
+                  "(evidence/evaluations/street_lighting.toml, dose-response on this "
+                  "parameter): above about 0.012 the trial's effect on feeling safe in the "
+                  "neighbourhood exceeds 2 points"))
     police_visibility_perception_effect: float = _perception(
         0.04, "perceived safety per unit", (0.0, 0.12), PROB,
-        source="Gill et al. 2014 (community policing improves perceived disorder and safety); "
-               "assumed; not fitted: the survey figures cannot separate it from the fitted "
+        source="assumed; not fitted: the survey figures cannot separate it from the fitted "
                "effects (README, Calibration)",
-        meaning="Rise of the safety target per unit of visible police presence.")
+        meaning="Rise of the safety target per unit of visible police presence.",
+        evidence=(0.0, 0.01, "Gill et al. 2014 (community policing: a small, non-significant "
+                  "improvement in fear, read as -2 to +3 points) held against the randomized "
+                  "UPC trial (evidence/evaluations/upc_posts.toml, dose-response on this "
+                  "parameter): above about 0.01 the trial's effect on feeling safe in the "
+                  "neighbourhood exceeds 3 points"))
     committee_perception_effect: float = _perception(
         0.154, "perceived safety per unit", (0.02, 0.25), PROB,
         source="mechanism: participation and collective efficacy (Sampson et al. 1997); size: "

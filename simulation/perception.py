@@ -17,6 +17,28 @@ import numpy as np
 from numba import njit
 
 
+
+PATHWAYS: dict[str, dict[str, float]] = {
+    "less victimization": {"own_victimization_drop": 0.0, "victimization_scar": 0.0,
+                           "tie_victimization_drop": 0.0, "neighbourhood_incident_drop": 0.0},
+    "lighting": {"lighting_perception_effect": 0.0},
+    "visible police": {"police_visibility_perception_effect": 0.0},
+    "committees": {"committee_perception_effect": 0.0},
+    "public space (disorder)": {"disorder_perception_effect": 0.0},
+    "migrant inclusion": {"migrant_inclusion_safety_gain": 0.0},
+    "contagion": {"fear_contagion": 0.0, "reassurance": 0.0},
+    "memory": {"memory_decay": 1.0},
+}
+"""The channels through which perceived safety moves, each with the parameter values that
+switch it off: crime experienced and heard of; each visible programme's direct effect;
+fear and reassurance passed on in conversation; and memory (at ``memory_decay`` = 1
+perception is its target every day, with nothing remembered). ``experiments.pathways``
+runs them as counterfactual switches."""
+DIRECT = ("lighting", "visible police", "committees", "public space (disorder)",
+          "migrant inclusion")
+"""The visible programmes' direct perception effects."""
+
+
 def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
     """What residents see in each barrio, relative to the city at the start."""
     light = city.layer("lighting") - reference["lighting"]

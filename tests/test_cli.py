@@ -300,5 +300,19 @@ def test_params_lists_every_parameter(capsys):
 
 def test_params_markdown_has_one_row_per_parameter(capsys):
     assert main(["params", "--markdown"]) == 0
-    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| `")]
+    text = capsys.readouterr().out
+    main_table, evidence = text.split("## Ranges from evaluation studies")
+    rows = [line for line in main_table.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == list(PARAMETERS)
+    anchored = [line.split("`")[1] for line in evidence.splitlines() if line.startswith("| `")]
+    assert anchored == [name for name, p in PARAMETERS.items() if p.evidence]
+    assert {"lighting_perception_effect", "police_visibility_perception_effect"} <= set(anchored)
+
+
+def test_the_calibration_takes_its_prior_from_the_evidence_where_there_is_one(tmp_path):
+    from experiments.calibration import Prior, _prior_range
+
+    lighting = _prior_range("lighting_perception_effect", Prior(), tmp_path / "c.toml")
+    assert lighting[:2] == PARAMETERS["lighting_perception_effect"].evidence[:2]
+    memory = _prior_range("memory_decay", Prior(), tmp_path / "c.toml")
+    assert memory[:2] == PARAMETERS["memory_decay"].plausible
