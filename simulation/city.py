@@ -31,6 +31,7 @@ LAYERS = {
     "incidents": (float, "incidents in the last 30 days (decaying count)"),
     "attractors": (float, "crime generators and attractors: markets, transport hubs, "
                           "nightlife, 0-1 (where offenders look for targets)"),
+    "recruitment": (float, "armed-group recruitment of the barrio's youth, 0-1"),
 }
 
 

@@ -3,7 +3,8 @@
 Each step is one day with a day phase and a night phase:
 
 1. on the first day of a month the intervention timeline is updated (coverage, posts,
-   committees, patrol units, operations, sports places, youth prevention, inclusion);
+   committees, patrol units, operations, sports places, youth prevention, inclusion),
+   and so is armed-group recruitment (``recruitment``);
 2. police deploy (UPC posts, patrols by strategy, scheduled operations);
 3. youth decide whether to offend today (``offending``);
 4. day phase, then night phase: residents are placed by their routine (``routine``),
@@ -25,7 +26,8 @@ import mesa
 import numpy as np
 from numba import njit
 
-from simulation import committees, mobility, offending, perception, routine, victimization
+from simulation import (committees, mobility, offending, perception, recruitment, routine,
+                        victimization)
 from simulation.city import City, synthetic_layout, table_layout
 from simulation.committees import Committee
 from simulation.config import Scenario
@@ -71,8 +73,7 @@ class BarriosModel(mesa.Model):
         self.valid_barrios = np.flatnonzero(self.city.valid)
         self.city.layer("legitimacy")[:] = params.legitimacy_baseline
         self.initial_disorder = self.city.layer("disorder").copy()
-        # Disadvantage and the parameters are fixed for the run: so is this.
-        self.severe_chance = victimization.severe_chance(self.city, params)
+        self.severe_chance = victimization.severe_chance(self.city, params)  # monthly
 
         self.population = pop = Population(self.city, params, c.inhabitants_per_agent, self.rng)
         offending.init_propensity(pop, self.city, params, self.rng)
@@ -188,7 +189,8 @@ class BarriosModel(mesa.Model):
         self.outcomes.day_counts.update(arrests=len(arrested), active_offenders=len(offenders))
         self.outcomes.record_day(by_day.incidents, by_night.incidents,
                                  by_day.severe_expected + by_night.severe_expected,
-                                 by_day.severe_events + by_night.severe_events)
+                                 by_day.severe_events + by_night.severe_events,
+                                 by_day.severe_expected_men + by_night.severe_expected_men)
         self.day += 1
 
     def _perceive(self, by_day, day_loc, by_night, night_loc, incidents):
@@ -216,6 +218,9 @@ class BarriosModel(mesa.Model):
         for committee in self.committees.values():
             committee.mature()  # an existing committee installed its alarm long ago
         city.layer("police_presence")[:] = self.police.expected_presence()
+        recruitment.settle(city, self._recruitment_target())
+        self.severe_chance = victimization.severe_chance(city, params)
+        self.propensity_target = offending.target_propensity(pop, city, params)
         self.reference = perception.reference_environment(city, params)
         env_p, env_n = perception.environment(city, params, self.reference)
         self._targets = perception.targets(pop, params, env_p, env_n)
@@ -255,7 +260,15 @@ class BarriosModel(mesa.Model):
         offending.enrol_sports(pop, places, params, self.rng)
         offending.reach_prevention(pop, tl.treated["youth_prevention"], params)
         pop.included[:] = pop.migrant & tl.treated["migrant_inclusion"][pop.home]
+        recruitment.adjust(self.city, params, self._recruitment_target())
+        self.severe_chance = victimization.severe_chance(self.city, params)
         self.propensity_target = offending.target_propensity(pop, self.city, params)
+
+    def _recruitment_target(self) -> np.ndarray:
+        t = self.timeline.treated
+        return recruitment.target(self.city, self.params,
+                                  recruitment.prevention_reach(self.population, self.city.n),
+                                  t["migrant_inclusion"], t["safety_committees"])
 
     def _set_committees(self, treated: np.ndarray):
         for b in np.flatnonzero(treated):

@@ -2,7 +2,7 @@
 
 A youth's propensity is a personal base (log-normal: offending is concentrated in a few
 people, Wolfgang, Figlio & Sellin 1972) raised by home-barrio disadvantage (Sampson,
-Raudenbush & Earls 1997), by armed-group recruitment pressure (seed 004) and by police
+Raudenbush & Earls 1997), by armed-group recruitment in it (``recruitment``) and by police
 legitimacy in the home barrio below its baseline (people obey the law they see as
 legitimate: Tyler 2006; heavy-handed operations erode legitimacy, so *mano dura* can
 raise the offending it targets), and lowered while enrolled in sports (Copa Wambras;
@@ -28,12 +28,12 @@ def init_propensity(pop, city, params, rng):
 
 def target_propensity(pop, city, params) -> np.ndarray:
     """Where each youth's propensity is heading: the personal base, raised by home-barrio
-    disadvantage, recruitment pressure and police legitimacy below its baseline (lowered
+    disadvantage, recruitment and police legitimacy below its baseline (lowered
     above it), lowered while in sports or prevention."""
     disadvantage = city.layer("disadvantage")[pop.home]
     legitimacy_gap = params.legitimacy_baseline - city.layer("legitimacy")[pop.home]
     log_mult = (params.disadvantage_offending_effect * (disadvantage - 0.5)
-                + params.recruitment_offending_effect * params.recruitment_pressure
+                + params.recruitment_offending_effect * city.layer("recruitment")[pop.home]
                 + params.legitimacy_offending_effect * legitimacy_gap)
     target = params.offending_propensity_mean * pop.propensity_base * np.exp(log_mult)
     target *= 1.0 - params.sports_offending_reduction * pop.in_sports

@@ -108,6 +108,9 @@ def _series() -> dict[str, Series]:
         ("severe_violence_per_100k_12m", "per 100,000 per year", "Expected severe-violence "
          "incidents (the homicide analogue) in the last 12 months per 100,000 residents",
          "severe violence per 100,000 a year", "violencia grave por 100.000 al año", RATE),
+        ("severe_violence_men_share_12m", "share 0-1", "Men's share of the expected "
+         "severe-violence victims in the last 12 months", "men among severe-violence victims",
+         "hombres entre las víctimas de violencia grave", SHARE),
         ("severe_events_per_100k_12m", "per 100,000 per year", "Realized severe-violence "
          "incidents in the last 12 months per 100,000 residents (rare: noisy)",
          "severe events per 100,000 a year", "hechos graves por 100.000 al año", RATE),
@@ -179,6 +182,7 @@ def _outcomes() -> dict[str, Outcome]:
     end_only = {"victimization_12m_end": "victimization_12m",
                 "severe_violence_per_100k_end": "severe_violence_per_100k_12m",
                 "severe_events_per_100k_end": "severe_events_per_100k_12m",
+                "severe_violence_men_share_end": "severe_violence_men_share_12m",
                 "incidents_per_100k_end": "incidents_per_100k_12m",
                 "legitimacy_end": "legitimacy", "committee_members_end": "committee_members",
                 **{f"victimization_12m_{g}_end": f"victimization_12m_{g}" for g in GROUPS},
@@ -264,6 +268,7 @@ class Outcomes:
         self.incidents_12m = {phase: Rolling() for phase in ("", "_day", "_night")}
         self.severe_expected_12m = Rolling()
         self.severe_events_12m = Rolling()
+        self.severe_men_12m = Rolling()
         # This month's counts per barrio: incidents where they happened, by phase, and
         # arrests of residents by home barrio.
         self.month_counts = {name: np.zeros(model.city.n)
@@ -285,14 +290,16 @@ class Outcomes:
         self.survey_samples = tuple(survey_sample(n, size, m.rng) for _ in range(2))
 
     def record_day(self, by_day: np.ndarray, by_night: np.ndarray, severe_expected: float,
-                   severe_events: int):
-        """Tally one day's incidents per barrio, by phase, and its severe violence."""
+                   severe_events: int, severe_men: float = 0.0):
+        """Tally one day's incidents per barrio, by phase, and its severe violence (of it,
+        ``severe_men`` against men)."""
         day, night = float(by_day.sum()), float(by_night.sum())
         for phase, count in (("", day + night), ("_day", day), ("_night", night)):
             self.incidents_12m[phase].add(count)
             self.day_counts[f"incidents{phase}"] = count
         self.severe_expected_12m.add(severe_expected)
         self.severe_events_12m.add(severe_events)
+        self.severe_men_12m.add(severe_men)
         self.month_counts["incidents_day"] += by_day
         self.month_counts["incidents_night"] += by_night
 
@@ -324,6 +331,8 @@ class Outcomes:
             v[f"incidents{phase}_per_100k_12m"] = self.incidents_12m[phase].annual() * per_100k
         v["severe_violence_per_100k_12m"] = self.severe_expected_12m.annual() * per_100k
         v["severe_events_per_100k_12m"] = self.severe_events_12m.annual() * per_100k
+        severe = self.severe_expected_12m.annual()
+        v["severe_violence_men_share_12m"] = self.severe_men_12m.annual() / severe if severe else 0.0
         v["active_offenders"] = self.day_counts["active_offenders"]
         v["arrests"] = self.day_counts["arrests"]
         v["detained"] = np.count_nonzero(pop.detained_until > m.day)

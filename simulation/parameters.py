@@ -192,20 +192,31 @@ class Params:
         source="assumed (seeds 001-002: migrants' limited support networks)",
         meaning="Relative risk of residents in human mobility.")
     severe_share: float = _victimization(
-        0.0004047, "share of incidents", (1e-4, 3e-3), PROB,
-        source="calibrated to Quito's ~8 homicides per 100,000 (seed 000); ABC-SMC posterior "
-               "median (results/calibration/parameters.md)",
-        meaning="Share of incidents that are severe violence (the homicide analogue) in a barrio "
-                "of average disadvantage without recruitment pressure.")
+        0.000162, "share of incidents", (5e-5, 3e-3), PROB,
+        source="calibrated to Quito's ~8 homicides per 100,000 (seed 000): the ABC-SMC "
+               "posterior median (results/calibration/parameters.md, 0.000405, when every "
+               "victim counted alike) divided by 2.5, the mean of men_severe_factor over "
+               "victims, when victims' sex entered; to be recalibrated",
+        meaning="Share of incidents that are severe violence (the homicide analogue) against a "
+                "woman in a barrio of average disadvantage without recruitment (a man's: "
+                "men_severe_factor times it).")
     severe_disadvantage_effect: float = _victimization(
         1.5, "per unit disadvantage", (0.5, 3.0), (0.0, 10.0),
         source="assumed",
         meaning="Log-increase of the severe share with barrio disadvantage.")
     severe_recruitment_effect: float = _victimization(
-        1.5, "per unit recruitment pressure", (0.5, 3.0), (0.0, 10.0),
+        1.5, "per unit recruitment", (0.5, 3.0), (0.0, 10.0),
         source="assumed so that strong recruitment gives rates above 50 per 100,000 like "
                "Ecuador's (seed 000)",
-        meaning="Log-increase of the severe share with armed-group recruitment pressure.")
+        meaning="Log-increase of the severe share with the barrio's armed-group recruitment "
+                "(weapons and disputes between groups).")
+    men_severe_factor: float = _victimization(
+        4.0, "relative risk", (2.0, 8.0), (1.0, 50.0),
+        source="UNODC Global Study on Homicide 2019 (81% of homicide victims male): with men "
+               "about half of the victims of incidents, a man's incident is about four times "
+               "as likely as a woman's to be severe",
+        meaning="How much likelier an incident is to be severe violence when the victim is a "
+                "man (fights, weapons).")
 
     # --- offending -----------------------------------------------------------------------------
     offending_propensity_mean: float = _offending(
@@ -225,9 +236,32 @@ class Params:
         source="seed 004 (armed-group recruitment of youth on the northern border); ~0 in Quito",
         meaning="Pressure from armed groups and gangs to recruit youth.")
     recruitment_offending_effect: float = _offending(
-        1.0, "per unit recruitment pressure", (0.5, 2.0), (0.0, 10.0),
+        1.0, "per unit recruitment", (0.5, 2.0), (0.0, 10.0),
         source="assumed",
-        meaning="Log-increase of offending propensity with recruitment pressure.")
+        meaning="Log-increase of offending propensity with the home barrio's recruitment.")
+    disadvantage_recruitment_effect: float = _offending(
+        1.0, "per unit disadvantage", (0.0, 3.0), (0.0, 10.0),
+        source="assumed (armed groups recruit where youth have the fewest options; seed 004)",
+        meaning="Log-increase of a barrio's recruitment with its disadvantage.")
+    prevention_recruitment_reduction: float = _offending(
+        0.5, "share, at full reach", (0.0, 1.0), PROB,
+        source="assumed; the theory of change of seed 004's peaceful dispute resolution for "
+               "youth (no measured size)",
+        meaning="Fall of a barrio's recruitment when all its youth are in youth prevention "
+                "(in proportion to the share reached).")
+    inclusion_recruitment_reduction: float = _offending(
+        0.2, "share", (0.0, 0.5), PROB,
+        source="assumed; seed 004's income support for refugees (no measured size)",
+        meaning="Fall of a barrio's recruitment where migrant inclusion runs.")
+    committee_recruitment_reduction: float = _offending(
+        0.1, "share", (0.0, 0.3), PROB,
+        source="assumed; seed 004's community protection networks (no measured size)",
+        meaning="Fall of a barrio's recruitment where a committee runs.")
+    recruitment_adjustment_rate: float = _offending(
+        0.1, "per month", (0.02, 0.5), PROB,
+        source="assumed (recruitment changes over months and years)",
+        meaning="Monthly share of the gap between a barrio's recruitment and its target that "
+                "closes.")
     offender_distance_decay: float = _offending(
         2.5, "log-weight per Moore step", (1.0, 5.0), (0.0, 50.0),
         source="assumed size; journey-to-crime distance decay (Bernasco 2010; Rossmo 2000): "

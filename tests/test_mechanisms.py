@@ -419,9 +419,19 @@ def test_offences_per_resident_do_not_depend_on_the_scale():
 
 
 def test_severe_chance_rises_with_recruitment_pressure_and_disadvantage(small_model):
+    from simulation import recruitment
+
     city = small_model.city
-    calm = victimization.severe_chance(city, Params())
-    pressed = victimization.severe_chance(city, Params(recruitment_pressure=0.5))
+    saved = city.layer("recruitment").copy()
+    none = np.zeros(city.n)
+    try:
+        city.layer("recruitment")[:] = recruitment.target(city, Params(), none, none, none)
+        calm = victimization.severe_chance(city, Params())
+        pressed_params = Params(recruitment_pressure=0.5)
+        city.layer("recruitment")[:] = recruitment.target(city, pressed_params, none, none, none)
+        pressed = victimization.severe_chance(city, pressed_params)
+    finally:
+        city.layer("recruitment")[:] = saved
     assert np.all(pressed > calm)
     dis = city.layer("disadvantage")
     valid = small_model.valid_barrios
@@ -511,8 +521,11 @@ def test_propensity_target_rises_with_disadvantage_and_recruitment(fresh_model):
     dis[:] = saved
     assert np.all(poorer[youth] > base[youth])
 
-    recruited = offending.target_propensity(
-        pop, city, Params(offending_propensity_mean=0.005, recruitment_pressure=0.3))
+    recruitment = city.layer("recruitment")
+    saved = recruitment.copy()
+    recruitment += 0.3  # armed groups recruit in every barrio
+    recruited = offending.target_propensity(pop, city, low_params)
+    recruitment[:] = saved
     assert np.all(recruited[youth] > base[youth])
     assert np.all(base[~pop.youth] == 0)  # only youth offend
 

@@ -238,3 +238,49 @@ def test_a_later_start_keeps_the_runs_identical_until_it():
     before = 31 + 28  # days before 2023-03-01
     pd.testing.assert_frame_equal(runs[0].iloc[:before + 1], runs[1].iloc[:before + 1])
     assert not runs[0].iloc[before + 2:].equals(runs[1].iloc[before + 2:])
+
+
+def test_about_four_in_five_victims_of_severe_violence_are_men():
+    """UNODC (Global Study on Homicide 2019): 81% of homicide victims are men."""
+    from tests.conftest import final_outcomes, shipped
+
+    out = final_outcomes(shipped("quito_2023_2025", city={"inhabitants_per_agent": 200.0},
+                                 run={"years": 1.0}),
+                         seed=4, replications=3, columns=["severe_violence_men_share_12m"])
+    assert 0.7 < out.mean() < 0.9, out
+
+
+def _border(programmes: bool, seed):
+    from simulation import BarriosModel
+    from tests.conftest import SCENARIOS
+    from experiments.scenario_files import change, load_scenario
+
+    scenario = load_scenario(SCENARIOS / "northern_border.toml").scenario
+    layer = {"city": {"inhabitants_per_agent": 50.0}, "run": {"years": 2.0}}
+    if not programmes:
+        layer["interventions"] = {name: {"enabled": False} for name in (
+            "youth_prevention", "migrant_inclusion", "safety_committees")}
+    model = BarriosModel(change(scenario, layer, "test"), rng=seed)
+    model.run()
+    return model
+
+
+def test_the_northern_border_programmes_act_on_recruitment():
+    """Youth prevention, inclusion and committees lower armed-group recruitment where they
+    run (seed 004's theory of change), and with it severe violence; without them,
+    recruitment stays at the pressure the border puts on its youth."""
+    from experiments.runs import replication_seed
+
+    lower, severe = [], []
+    for k in range(3):
+        with_ = _border(True, replication_seed(6, k))
+        without = _border(False, replication_seed(6, k))
+        treated = with_.treated("youth_prevention")
+        r_with = with_.city.layer("recruitment")[treated].mean()
+        r_without = without.city.layer("recruitment")[treated].mean()
+        lower.append(r_with / r_without - 1)
+        severe.append(with_.outcomes.values["severe_violence_per_100k_12m"]
+                      - without.outcomes.values["severe_violence_per_100k_12m"])
+    assert max(lower) < -0.1
+    severe = np.array(severe)
+    assert severe.mean() < -2 * severe.std(ddof=1) / np.sqrt(len(severe))
