@@ -1,9 +1,9 @@
 """Budgets: turn shares of a fixed total budget into intervention intensities.
 
 Design coordinates become shares through ``split`` (uniform on the simplex). A
-programme's share of ``total_usd`` over the run's years buys, at its unit cost, a number
-of barrio-years (barrio programmes, committees, UPC posts), unit-years (patrol units) or
-operations. The intensity is that number over what full intensity means (every barrio,
+programme's share of ``total_usd`` over the run's years buys, at its capital cost once
+plus its running cost each year (``cost_over``), a number of barrios (barrio programmes,
+committees, UPC posts), patrol units or operations a year. The intensity is that number over what full intensity means (every barrio,
 the scenario's ``units`` or ``per_year``), capped at 1. On a reduced city both the budget
 and the stated counts are scaled by ``city.count_scale`` (population over
 ``counts_for_population``). Costs are counted at full ramp,
@@ -46,7 +46,7 @@ def intensities(scenario: Scenario, total_usd: float, shares: dict[str, float],
     for name, share in shares.items():
         cfg = getattr(scenario.interventions, name)
         usd = scale * total_usd * (share / total_share if total_share > 0 else 1 / len(shares))
-        units_bought = usd / years / cfg.unit_cost_usd
+        units_bought = usd / cfg.cost_over(years)
         full = INTERVENTIONS[name].full_units(cfg, n_barrios, scale)
         out[f"interventions.{name}.intensity"] = min(1.0, units_bought / full) if full else 0.0
     return out
@@ -58,6 +58,6 @@ def check_budget_scenario(scenario: Scenario, names) -> str | None:
         cfg = getattr(scenario.interventions, name)
         if cfg is None or not cfg.enabled:
             return f"{name} is not in the scenario (add its table with a unit_cost_usd)"
-        if cfg.unit_cost_usd <= 0:
-            return f"{name} has no unit_cost_usd in the scenario"
+        if cfg.cost_over(scenario.run.years) <= 0:
+            return f"{name} has no unit_cost_usd or capital_cost_usd in the scenario"
     return None

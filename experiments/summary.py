@@ -30,7 +30,8 @@ def summarize(scenario, outcomes: list[dict[str, float]], residents: int) -> dic
 
 
 def yearly(ts_all: pd.DataFrame) -> pd.DataFrame:
-    """Perceived safety at the start and end of each calendar year, mean over replications."""
+    """Per calendar year, mean over replications: perceived safety at its start and end,
+    and the spending in it (running and capital, from the cumulative costs)."""
     ts = ts_all.assign(year=ts_all["date"].dt.year)
     firsts = ts.groupby(["replication", "year"]).first()
     lasts = ts.groupby(["replication", "year"]).last()
@@ -38,6 +39,10 @@ def yearly(ts_all: pd.DataFrame) -> pd.DataFrame:
     table = pd.concat({"start": firsts[cols].groupby("year").mean(),
                        "end": lasts[cols].groupby("year").mean()}, axis=1)
     table.columns = [f"{c}_{when}" for when, c in table.columns]
+    for column, name in (("cost_usd", "spending_usd"), ("cost_capital_usd", "capital_usd")):
+        if column in ts:
+            spent = lasts[column].groupby("replication").diff().fillna(lasts[column])
+            table[name] = spent.groupby("year").mean()
     return table
 
 
@@ -65,11 +70,14 @@ def format_summary(summary: dict, years: pd.DataFrame | None = None) -> str:
             lines.append(f"  {label:15s} {when:5s}              {_pct(o[key]['mean'])}"
                          f"{_interval(o[key]):24s} {_pct(obs.get(key))}")
     if years is not None and len(years):
-        lines += ["", "By year (mean over replications)      public start→end   neighbourhood start→end"]
+        lines += ["", "By year (mean over replications)      public start→end   neighbourhood start→end"
+                  "   spending (of it capital)"]
         for year, row in years.iterrows():
+            spending = (f"   US$ {row['spending_usd'] / 1e6:6,.1f} M ({row['capital_usd'] / 1e6:,.1f} M)"
+                        if "spending_usd" in row else "")
             lines.append(f"  {year}                                 {_pct(row['safe_public_start'])} → "
                          f"{_pct(row['safe_public_end'])}    {_pct(row['safe_neighbourhood_start'])} → "
-                         f"{_pct(row['safe_neighbourhood_end'])}")
+                         f"{_pct(row['safe_neighbourhood_end'])}{spending}")
     v, s, c = o["victimization_12m_end"], o["severe_violence_per_100k_end"], o["cost_usd_total"]
     day, night = o["incidents_day_per_100k_end"], o["incidents_night_per_100k_end"]
     lines += ["",

@@ -50,6 +50,7 @@ class InterventionSettings(StrictModel):
     indicator: Indicator = "disadvantage"
     barrios: list[int] = Field(default_factory=list)
     unit_cost_usd: float = Field(0.0, ge=0, le=1e10)
+    capital_cost_usd: float = Field(0.0, ge=0, le=1e10)
     before: dict[str, str | float | int] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -70,6 +71,11 @@ class InterventionSettings(StrictModel):
                 raise ValueError(f"before.{error['loc'][0]}: {error['msg']}, found "
                                  f"{error['input']!r}") from None
         return self
+
+    def cost_over(self, years: float) -> float:
+        """US$ for one unit over ``years``: its capital once and its running cost a year
+        (for operations, priced one by one: one operation a year)."""
+        return self.capital_cost_usd + self.unit_cost_usd * years
 
     def setting(self, key: str, today: date):
         """The value of ``key`` in force on ``today`` (``before`` it until ``start``)."""

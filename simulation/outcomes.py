@@ -128,8 +128,10 @@ def _series() -> dict[str, Series]:
          "out at night", "salen de noche", SHARE),
         ("police_presence", "presence units", "Police presence summed over barrios today",
          "police presence", "presencia policial", COUNT),
-        ("cost_usd", "US$", "Cumulative cost of the interventions since the start",
-         "cumulative cost", "costo acumulado", MUSD),
+        ("cost_usd", "US$", "Cumulative cost of the interventions since the start (running "
+         "and capital)", "cumulative cost", "costo acumulado", MUSD),
+        ("cost_capital_usd", "US$", "Cumulative capital cost since the start (installation, "
+         "buildings, works)", "cumulative capital cost", "inversión acumulada", MUSD),
     ]
     return {name: Series(name, *rest) for name, *rest in items}
 
@@ -196,6 +198,9 @@ def _outcomes() -> dict[str, Outcome]:
     s = SERIES["cost_usd"]
     out.append(Outcome("cost_usd_total", "cost_usd", "end", s.unit, "Cost of every "
                        "intervention over the run", "cost", "costo", MUSD))
+    out.append(Outcome("capital_usd_total", "cost_capital_usd", "end", s.unit, "Capital cost "
+                       "of every intervention over the run (part of cost_usd_total)",
+                       "capital cost", "inversión", MUSD))
     for m, (m_en, m_es) in MEASURES.items():
         for g, (g_en, g_es) in GROUP_LABELS.items():
             s = SERIES[f"safe_{m}_{g}"]
@@ -343,6 +348,7 @@ class Outcomes:
         v["night_outings"] = np.count_nonzero(pop.went_out_tonight) / n
         v["police_presence"] = float(m.city.layer("police_presence").sum())
         v["cost_usd"] = m.timeline.cost_usd
+        v["cost_capital_usd"] = m.timeline.capital_usd
         for key, value in v.items():
             v[key] = float(value)
         return v

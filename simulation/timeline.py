@@ -12,9 +12,11 @@ barrio first in line for lighting and public-space recovery (a list is not steer
 ``Timeline.assign`` gives a programme to a trial's treatment arm mid-run (virtual
 evaluations, ``experiments.evaluation``).
 
-Running costs accrue daily from the start date (per treated barrio, post, committee or
-unit and year, divided by 365) and per operation; what ``unit_cost_usd`` prices is in the
-registry (``simulation.interventions``).
+Running costs (``unit_cost_usd``) accrue daily from the start date (per treated barrio,
+post, committee or unit and year, divided by 365) and per operation; capital costs
+(``capital_cost_usd``: installing lighting, building a post, recovery works) are booked
+once, in the month a unit is added during the run (what exists before the run is sunk).
+What one unit is, is in the registry (``simulation.interventions``).
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ class Timeline:
         self._random_order = {name: model.rng.permutation(valid) for name in INTERVENTIONS}
         self.priority: list[int] = []
         self.cost_usd = 0.0
+        self.capital_usd = 0.0
         self.cost_by = dict.fromkeys(INTERVENTIONS, 0.0)
         self.daily_cost: dict[str, float] = {}
+        self.built = {name: np.zeros(n, dtype=bool) for name in INTERVENTIONS}  # barrios ever covered
+        self.units_built = dict.fromkeys(INTERVENTIONS, 0)  # most patrol units ever in service
 
     def config(self, name: str):
         return self.configs.get(name)
@@ -104,11 +109,17 @@ class Timeline:
                 case "barrios":
                     self._cover(name, cfg, ramps[name])
                     units = int(self.treated[name].sum())
+                    new = int((self.treated[name] & ~self.built[name]).sum())
+                    self.built[name] |= self.treated[name]
                 case "units":
                     units = self.patrol_units_in_service(ramps[name])
+                    new = max(units - self.units_built[name], 0)
+                    self.units_built[name] = max(units, self.units_built[name])
                 case "per_year":
                     continue  # operations are paid per operation
             self.daily_cost[name] = units * cfg.unit_cost_usd / 365 if cfg else 0.0
+            if cfg is not None and new and self.model.day >= 0:
+                self._book(name, new * cfg.capital_cost_usd, capital=True)
         return ramps
 
     def book_day(self):
@@ -159,6 +170,8 @@ class Timeline:
         if cfg is not None and self.model.day >= 0:
             self._book("police_operations", n_ops * cfg.unit_cost_usd)
 
-    def _book(self, name: str, usd: float):
+    def _book(self, name: str, usd: float, capital: bool = False):
         self.cost_by[name] += usd
         self.cost_usd += usd
+        if capital:
+            self.capital_usd += usd

@@ -43,6 +43,7 @@ lighting_night_risk_reduction = 0.3
 attractiveness_risk_effect = 0.0
 arrest_probability_per_offence = 0.0
 fear_stay_home_strength = 0.0
+offender_choice_sensitivity = 0.0  # offenders do not pick barrios by how promising they look
 # Frequent offending, so that a few replications measure the effect precisely.
 offending_propensity_mean = 0.06
 offences_per_offender_phase = 0.6

@@ -284,3 +284,24 @@ def test_the_northern_border_programmes_act_on_recruitment():
     assert max(lower) < -0.1
     severe = np.array(severe)
     assert severe.mean() < -2 * severe.std(ddof=1) / np.sqrt(len(severe))
+
+
+def test_capital_is_paid_once_per_unit_added_during_the_run():
+    """Lighting (new in 2023) pays its capital once per barrio it lights; UPC posts that
+    existed before the run are sunk, the new ones are built; running costs come on top."""
+    from tests.conftest import run_model, shipped
+
+    model = run_model(shipped("quito_2023_2025", run={"years": 1.0}), rng=3)
+    tl, cfg = model.timeline, model.timeline.configs
+    lit = int(tl.built["street_lighting"].sum())
+    recovered = int(tl.built["public_space_recovery"].sum())
+    posts_new = int(tl.built["upc_posts"].sum()) - round(0.15 * len(model.valid_barrios))
+    assert lit > 0 and recovered > 0 and posts_new > 0
+    expected = (lit * cfg["street_lighting"].capital_cost_usd
+                + recovered * cfg["public_space_recovery"].capital_cost_usd
+                + posts_new * cfg["upc_posts"].capital_cost_usd)
+    assert tl.capital_usd == pytest.approx(expected)
+    assert tl.cost_usd > tl.capital_usd
+    series = model.datacollector.get_model_vars_dataframe()
+    assert series["cost_capital_usd"].iloc[-1] == pytest.approx(expected)
+    assert series["cost_capital_usd"].is_monotonic_increasing

@@ -110,7 +110,8 @@ def test_levels_follow_the_documented_rules():
     # a programme the scenario lacks: the Quito plan's settings at the chosen intensity
     scenario, _ = core.build_scenario(small("baseline_2023").with_level("street_lighting", 0.5))
     lighting = scenario.interventions.street_lighting
-    assert (lighting.start, lighting.intensity, lighting.unit_cost_usd) == (date(2023, 3, 1), 0.5, 115_000)
+    assert (lighting.start, lighting.intensity, lighting.unit_cost_usd,
+            lighting.capital_cost_usd) == (date(2023, 3, 1), 0.5, 15_000, 250_000)
     # zero switches it off
     scenario, _ = core.build_scenario(small().with_level("street_lighting", 0))
     assert "street_lighting" not in scenario.interventions.active()
@@ -130,7 +131,8 @@ def test_budget_rule():
     years, barrios = 3.0, 1200
     levels = bud.budget_levels(100, {"street_lighting": 50, "safety_committees": 10,
                                      "patrol_units": 20, "police_operations": 20})
-    assert math.isclose(levels["street_lighting"], 50e6 / (115_000 * barrios * years))
+    # a lit barrio costs its luminaires once and its upkeep every year
+    assert math.isclose(levels["street_lighting"], 50e6 / ((250_000 + 15_000 * years) * barrios))
     assert math.isclose(levels["safety_committees"], min(1.0, 0.10 + 10e6 / (2_000 * barrios * years)))
     assert math.isclose(levels["patrol_units"], 0.25 + 20e6 / (100_000 * 160 * years))
     assert math.isclose(levels["police_operations"], 0.2 + 20e6 / (5_000 * 4000 * years))
@@ -343,7 +345,7 @@ def test_budget_game_applies_the_mix(page):
     assert state.shares.value == {"street_lighting": 40.0}
     _button(rc, t("budget_apply", "es")).click()
     assert state.run.settings.scenario == "baseline_2023"
-    expected = 40e6 / (115_000 * 1200 * 3)
+    expected = 40e6 / ((250_000 + 15_000 * 3) * 1200)
     assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
     # too much in total: the apply button is disabled and a warning shown
     rc.find(v.Slider, label=intervention_name("cero_acoso", "es"), max=100).widget.v_model = 70

@@ -4,11 +4,11 @@ achieved, at what cost per percentage point, next to the shipped scenarios.
 **The rule** (the same arithmetic as ``experiments/budget.py``). The money goes on top of
 Quito before the plan (``baseline_2023``): what already exists (180 UPC posts, 40 patrol
 units, 800 operations a year, 120 committees) stays and is not paid from the game's budget.
-A programme's allocation buys, over the run's ``years``, at its unit cost, a number of
-barrio-years (barrio programmes, committees, UPC posts), unit-years (patrol units) or
-operations::
+A programme's allocation buys, over the run's ``years``, at its capital cost once plus its
+running cost each year, a number of barrios (barrio programmes, committees, UPC posts),
+patrol units or operations a year::
 
-    added intensity = allocation / (unit_cost_usd x full x years)
+    added intensity = allocation / ((capital_cost_usd + unit_cost_usd x years) x full)
     intensity       = min(1, intensity in the baseline + added intensity)
 
 where ``full`` is what intensity 1 means: every barrio (1,200), or the app's full level of
@@ -82,18 +82,19 @@ def check_shares(shares: dict) -> dict[str, float]:
     return clean
 
 
-def unit_cost(name: str) -> float:
-    """US$ per unit (barrio-year, committee-year, post-year, unit-year or operation)."""
+def unit_cost(name: str, years: float) -> float:
+    """US$ per unit over ``years``: capital once plus running cost a year (a barrio, a
+    committee, a post, a patrol unit, or one operation a year)."""
     for scenario in (app_scenario(BASELINE), template()):
         cfg = scenario.interventions.active().get(name) if scenario else None
-        if cfg is not None and cfg.unit_cost_usd > 0:
-            return cfg.unit_cost_usd
+        if cfg is not None and cfg.cost_over(years) > 0:
+            return cfg.cost_over(years)
     return 0.0
 
 
-def full_cost_per_year(name: str) -> float:
-    """US$ a year for intensity 1 of an intervention (unit cost x full)."""
-    return unit_cost(name) * unit_count(app_scenario(BASELINE), name)
+def full_cost(name: str, years: float) -> float:
+    """US$ over ``years`` for intensity 1 of an intervention (unit cost x full)."""
+    return unit_cost(name, years) * unit_count(app_scenario(BASELINE), name)
 
 
 def budget_levels(total_musd, shares: dict) -> dict[str, float]:
@@ -112,8 +113,8 @@ def budget_levels(total_musd, shares: dict) -> dict[str, float]:
         if share <= 0:
             continue
         money = total * share / 100
-        yearly = full_cost_per_year(name)
-        added = money / (yearly * years) if yearly > 0 else 1.0
+        cost = full_cost(name, years)
+        added = money / cost if cost > 0 else 1.0
         levels[name] = min(1.0, before[name] + added)
     return levels
 
