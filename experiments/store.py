@@ -24,7 +24,7 @@ concurrent study its own folder.)
 
 The **fingerprint** says what the stored runs depend on: the study's definition, the
 scenario each run starts from after every change (which covers the contents of the whole
-``extend`` chain) and the barrio table's values. A folder holding runs with another
+``extend`` chain), the barrio table's values and the model's code (``simulation/*.py``). A folder holding runs with another
 fingerprint is refused (``ExperimentChanged``), so results of two definitions never mix;
 ``experiment.json`` also lists every file read with its SHA-256, for provenance.
 """
@@ -132,6 +132,14 @@ def table_digest(table: pd.DataFrame | None) -> str | None:
         return None
     return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()
                           + ",".join(table.columns).encode()).hexdigest()[:16]
+
+
+def source_digest(folder: Path) -> str:
+    """Hash of the Python sources in ``folder`` (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def file_digests(paths: Iterable[Path]) -> dict[str, str]:

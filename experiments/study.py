@@ -33,7 +33,8 @@ from pydantic import Field
 
 from experiments.files import BadInput, existing_file, read_toml, validate
 from experiments.scenario_files import LoadedScenario, load_scenario, nest, override
-from experiments.store import FolderError, ResultStore, file_digests, fingerprint, table_digest
+from experiments.store import (FolderError, ResultStore, file_digests, fingerprint, source_digest,
+                               table_digest)
 from simulation.config import NAME
 from simulation.schema import StrictModel
 
@@ -117,9 +118,17 @@ def changed_by(loaded: LoadedScenario, *, seed: int | None = None,
 
 
 def scenario_definition(loaded: LoadedScenario) -> dict:
-    """What a run's result depends on in a scenario: its values and its barrio table."""
+    """What a run's result depends on in a scenario: its values, its barrio table, and the
+    model's code (stored runs of another model version are never mixed in)."""
     return {"scenario": loaded.scenario.model_dump(mode="json"),
-            "barrio_table": table_digest(loaded.city_table)}
+            "barrio_table": table_digest(loaded.city_table), "model": model_digest()}
+
+
+def model_digest() -> str:
+    """Hash of the model's source files (``simulation/*.py``)."""
+    import simulation
+
+    return source_digest(Path(simulation.__file__).parent)
 
 
 def manifest(kind: str, definition: dict, sources) -> dict:

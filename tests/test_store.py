@@ -246,3 +246,19 @@ def test_a_runs_datasets_come_from_its_latest_record(tmp_path):
     assert not (tmp_path / "panel" / "part-000003.parquet").exists()
     with pytest.raises(ValueError, match="expected a dataset"):
         store.dataset("nothing")
+
+
+def test_the_fingerprint_covers_the_models_code(tmp_path, monkeypatch):
+    """Stored runs of another model version are refused, not silently reused."""
+    from experiments import study
+    from experiments.scenario_files import from_scenario
+    from experiments.store import fingerprint
+    from simulation import Scenario
+
+    loaded = from_scenario(Scenario())
+    first = study.scenario_definition(loaded)
+    monkeypatch.setattr(study, "model_digest", lambda: "another-model")
+    second = study.scenario_definition(loaded)
+    assert first["model"] != second["model"]
+    assert fingerprint(first) != fingerprint(second)
+    assert len(first["model"]) == 16
