@@ -378,14 +378,15 @@ def test_same_seed_same_design(kind):
 
 
 def _spend(scenario, intensities: dict, n_barrios: int) -> float:
-    """What the intensities cost over the run at full ramp."""
+    """What the intensities cost over the run at full ramp: each unit's capital once and
+    its running cost every year."""
     total = 0.0
     for key, intensity in intensities.items():
         name = key.split(".")[1]
         cfg = getattr(scenario.interventions, name)
         full = (cfg.units if name == "patrol_units" else
                 cfg.per_year if name == "police_operations" else n_barrios)
-        total += intensity * full * cfg.unit_cost_usd * scenario.run.years
+        total += intensity * full * (cfg.capital_cost_usd + cfg.unit_cost_usd * scenario.run.years)
     return total
 
 
@@ -458,11 +459,16 @@ def test_budget_split_is_uniform_on_the_simplex():
 
 
 def test_budget_intensity_scales_with_years_and_city(quito):
+    """A longer run spends the running costs for longer (the capital once), a smaller city
+    buys a larger share of its barrios."""
     shares = {"street_lighting": 1.0, "cero_acoso": 1.0}
     longer = quito.model_copy(update={"run": quito.run.model_copy(update={"years": 6.0})})
     a = budget.intensities(quito, 5e7, shares, 1200)
     b = budget.intensities(longer, 5e7, shares, 1200)
     c = budget.intensities(quito, 5e7, shares, 600)
     for key in a:
-        assert b[key] == pytest.approx(a[key] / 2)
+        cfg = getattr(quito.interventions, key.split(".")[1])
+        per_unit = {y: cfg.capital_cost_usd + cfg.unit_cost_usd * y for y in (3.0, 6.0)}
+        assert b[key] == pytest.approx(a[key] * per_unit[3.0] / per_unit[6.0])
         assert c[key] == pytest.approx(min(1.0, a[key] * 2))
+    assert b["interventions.street_lighting.intensity"] > a["interventions.street_lighting.intensity"] / 2
