@@ -183,9 +183,19 @@ def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path
 def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int | None = None,
               scheduler: str | None = None, progress: bool = False, predictive: bool = True,
               outputs_only: bool = False):
-    """ABC-SMC calibration (resumable: the same call continues from the stored history);
-    writes the posterior figures, parameter table and (with write_scenario) the calibrated
-    scenario. Returns the CalibrationResult (``posterior``, ``table``, ``summary``)."""
+    """Calibration, resumable (the same call continues from the stored runs): ABC-SMC
+    (pyabc) for a calibration file, or history matching with emulators when the file says
+    ``method = "history_matching"``. Writes the results folder and (with write_scenario)
+    the calibrated scenario. Returns the CalibrationResult or the MatchResult."""
+    if _method(file) == "history_matching":
+        from experiments.history_matching import history_match, load_matching
+        from experiments.history_matching_report import write_outputs
+
+        loaded = load_matching(file)
+        result = history_match(loaded, check_out(out),
+                               execution=_execution(workers, scheduler, progress))
+        result.files = write_outputs(result)
+        return result
     from experiments.calibration import calibrate as run_calibration
     from experiments.calibration_report import write_outputs
 
@@ -194,6 +204,16 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
                              execution=_execution(workers, scheduler, progress))
     result.files = write_outputs(result)
     return result
+
+
+def _method(file) -> str | None:
+    """A calibration file's ``method`` (None: ABC-SMC), read leniently: the loader checks."""
+    from experiments.files import read_toml
+
+    try:
+        return read_toml(Path(file)).get("method")
+    except Exception:  # noqa: BLE001 - the proper loader reports the problem
+        return None
 
 
 def pathways(source: ScenarioLike, *, replications: int = 10, seed: int = 0,

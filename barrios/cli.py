@@ -442,6 +442,12 @@ def cmd_calibrate(args) -> int:
     result = barrios.calibrate(args.calibration, out=args.out, workers=args.workers,
                                scheduler=args.scheduler, progress=not args.quiet,
                                predictive=not args.no_predictive, outputs_only=args.outputs_only)
+    if hasattr(result, "nroy"):  # history matching
+        from experiments.history_matching_report import terminal_text
+
+        print(terminal_text(result))
+        print(f"Runs in {result.folder}/; outputs: {result.files[0].parent}/")
+        return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "
           f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")
     print((result.results / "parameters.md").read_text(encoding="utf-8"))

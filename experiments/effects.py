@@ -377,7 +377,9 @@ def event_study(units: Units, matrix: MonthMatrix, outcome: EffectOutcome, befor
             contrast.append(100 * np.divide(total, weight_sum, out=np.full(len(total), np.nan),
                                             where=weight_sum > 0))
     diff = contrast[0] - contrast[1]
-    diff = diff - np.nanmean(diff[offsets < 0])
+    before = diff[offsets < 0]
+    # no finite month before (e.g. no incident in a small city): the series has no reference
+    diff = diff - (np.nanmean(before) if np.isfinite(before).any() else np.nan)
     return pd.DataFrame({"offset": offsets, "outcome": outcome.name, "value": diff})
 
 

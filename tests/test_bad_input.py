@@ -20,6 +20,7 @@ import pytest
 from barrios.cli import main
 from conftest import SCENARIOS, TINY_SCENARIO
 from experiments.calibration import load_calibration
+from experiments.history_matching import load_matching
 from experiments.evaluation import load_evaluation
 from experiments.evidence import load_evidence
 from experiments.scenario_files import load_scenario
@@ -119,14 +120,41 @@ design = "meta-analysis"
 source = "a review"
 evaluation = "ev.toml"
 """
+MATCHING = """name = "hm"
+method = "history_matching"
+scenario = "ok.toml"
+baseline = "ok.toml"
+seed = 5
+
+[targets]
+safe_public_start = { observed = 0.41 }
+severe_violence_per_100k_end = { observed = 8.0, sd = 1.0 }
+
+[evidence]
+table = "table.toml"
+entries = ["lit"]
+
+[holdout]
+targets = ["safe_public_start"]
+
+[priors.safe_public_baseline]
+[priors.severe_share]
+distribution = "loguniform"
+
+[matching]
+waves = 1
+points = 10
+candidates = 1000
+"""
 TEMPLATES = {"scenario": SCENARIO, "experiment": EXPERIMENT, "budget": BUDGET,
              "sensitivity": SENSITIVITY, "calibration": CALIBRATION, "evaluation": EVALUATION,
-             "evidence": EVIDENCE}
+             "evidence": EVIDENCE, "matching": MATCHING}
 COMMAND = {"scenario": ["run", "bad.toml", "--out", "out", "--quiet"],
            "experiment": ["sweep", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "budget": ["sweep", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "sensitivity": ["sensitivity", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "calibration": ["calibrate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
+           "matching": ["calibrate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "evaluation": ["evaluate", "bad.toml", "--out", "out", "--workers", "1", "--quiet"],
            "evidence": ["evidence", "--table", "bad.toml", "--report", "out", "--out", "runs",
                         "--workers", "1", "--quiet"]}
@@ -152,8 +180,10 @@ def file_case(id: str, kind: str, text: str | bytes, *expect: str) -> Case:
     files = {"bad.toml": text}
     if kind != "scenario":
         files["ok.toml"] = SCENARIO
-    if kind == "evidence":
+    if kind in ("evidence", "matching"):
         files["ev.toml"] = EVALUATION
+    if kind == "matching":
+        files["table.toml"] = EVIDENCE
     return Case(f"{kind}-{id}", COMMAND[kind], files, ["bad.toml", *expect])
 
 
@@ -386,6 +416,28 @@ CASES = [
     appended("parameter-value", "sensitivity", "[parameters]\nmemory_decay = 3",
              "parameters.memory_decay", "[0, 1]"),
     changed("conf-level", "sensitivity", "seed = 5", "seed = 5\nconf_level = 1.5", "conf_level"),
+    # --- history-matching calibration files ----------------------------------------------------
+    changed("target-unknown", "matching", "safe_public_start = { observed = 0.41 }",
+            "crime = { observed = 0.41 }", "targets.crime", "safe_public_end"),
+    changed("target-percent", "matching", "observed = 0.41", "observed = 41",
+            "targets.safe_public_start.observed", "a share"),
+    changed("target-without-sd", "matching", ", sd = 1.0", "",
+            "targets.severe_violence_per_100k_end.sd", "standard deviation"),
+    changed("baseline-missing", "matching", 'baseline = "ok.toml"', 'baseline = "gone.toml"',
+            "baseline", "no such file"),
+    changed("evidence-unknown", "matching", 'entries = ["lit"]', 'entries = ["magic"]',
+            "evidence.entries", "magic"),
+    changed("table-missing", "matching", 'table = "table.toml"', 'table = "none.toml"',
+            "evidence.table", "no such file"),
+    changed("holdout-not-a-target", "matching", 'targets = ["safe_public_start"]',
+            'targets = ["safe_public_end"]', "holdout.targets", "safe_public_end"),
+    changed("prior-unknown", "matching", "[priors.safe_public_baseline]", "[priors.courage]",
+            "priors.courage", "barrios params"),
+    changed("waves-zero", "matching", "waves = 1", "waves = 0", "matching.waves"),
+    changed("method-unknown", "matching", 'method = "history_matching"', 'method = "history"',
+            "method"),
+    changed("write-scenario-folder-missing", "matching", "seed = 5",
+            'seed = 5\nwrite_scenario = "missing/calibrated.toml"', "write_scenario", "missing"),
     # --- calibration files ------------------------------------------------------------------------
     file_case("utf16", "calibration", CALIBRATION.encode("utf-16"), "UTF-16"),
     file_case("binary", "calibration", b"SQLite format 3\x00", "binary"),
@@ -571,7 +623,7 @@ def test_the_corpus_is_large_and_spans_every_file_kind():
     kinds = {c.id.split("-")[0] for c in CASES}
     assert len(CASES) >= 100 and len({c.id for c in CASES}) == len(CASES)
     assert kinds >= {"scenario", "csv", "experiment", "budget", "sensitivity", "calibration",
-                     "evaluation", "evidence", "flag"}
+                     "evaluation", "evidence", "matching", "flag"}
 
 
 def test_the_templates_are_valid(tmp_path, monkeypatch):
@@ -585,7 +637,9 @@ def test_the_templates_are_valid(tmp_path, monkeypatch):
     (tmp_path / "ev.toml").write_text(EVALUATION)
     loaders = {"experiment": load_experiment, "budget": load_experiment,
                "sensitivity": load_sensitivity, "calibration": load_calibration,
-               "evaluation": load_evaluation, "evidence": load_evidence}
+               "evaluation": load_evaluation, "evidence": load_evidence,
+               "matching": load_matching}
+    (tmp_path / "table.toml").write_text(EVIDENCE)
     for kind, load in loaders.items():
         (tmp_path / f"{kind}.toml").write_text(TEMPLATES[kind])
         load(tmp_path / f"{kind}.toml")
@@ -593,4 +647,4 @@ def test_the_templates_are_valid(tmp_path, monkeypatch):
 
 def test_ids_name_their_kind():
     assert all(re.match(r"^(scenario|csv|experiment|budget|sensitivity|calibration|evaluation|"
-                        r"evidence|flag)-", c.id) for c in CASES)
+                        r"evidence|matching|flag)-", c.id) for c in CASES)

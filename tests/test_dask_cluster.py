@@ -157,3 +157,41 @@ def test_compare_through_the_scheduler(scheduler, tmp_path, capsys):
     assert_frame_equal(base[["safe_public_change", "cost_usd_total"]],
                        copy[["safe_public_change", "cost_usd_total"]])
     assert (out / "report.html").exists()
+
+
+def test_history_matching_through_the_scheduler_equals_a_local_match(scheduler, tmp_path):
+    """A joint calibration's waves run on the cluster and give the local design."""
+    import pandas as pd
+
+    text = f"""name = "hm"
+method = "history_matching"
+scenario = "{(SCENARIOS / 'quito_2023_2025.toml').as_posix()}"
+baseline = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
+seed = 3
+[run]
+years = 0.1
+[city]
+inhabitants_per_agent = 500
+width = 6
+height = 12
+population = 200_000
+[targets]
+safe_public_start = {{ observed = 0.41 }}
+[priors.safe_public_baseline]
+[matching]
+waves = 2
+points = 10
+candidates = 1000
+restarts = 0
+"""
+    path = tmp_path / "hm.toml"
+    path.write_text(text)
+    for name, flags in (("remote", ["--scheduler", scheduler]), ("local", ["--workers", "1"])):
+        assert main(["calibrate", str(path), "--out", str(tmp_path / name), *flags, "--quiet"]) == 0
+    remote = [load_results(tmp_path / "remote" / f"wave{w}") for w in (1, 2)]
+    local = [load_results(tmp_path / "local" / f"wave{w}") for w in (1, 2)]
+    for r, l in zip(remote, local):
+        assert len(r) == 20 and (r["status"] == "ok").all()
+        assert_frame_equal(r.drop(columns="duration_s").sort_values("run_id", ignore_index=True),
+                           l.drop(columns="duration_s").sort_values("run_id", ignore_index=True))
+    assert pd.read_csv(tmp_path / "remote" / "waves.csv")["failed"].eq(0).all()

@@ -1,0 +1,701 @@
+"""Joint calibration by history matching with Gaussian-process emulators (Vernon et al.
+2010; Andrianakis et al. 2015), against the survey, the homicide rate, a victimization
+level and the published effects of the evidence table, each measured by its own design.
+
+A history-matching file (``method = "history_matching"``, e.g.
+``experiments/calibrate_joint.toml``) is a study file with
+
+- ``[targets.OUTCOME]``: outcomes of the scenario's run (``barrios.OUTCOMES``) with their
+  observed value and standard deviation (survey shares: the survey's sampling error by
+  default, from ``survey.observed_sample_size``);
+- ``[evidence]``: entries of the evidence table (``table``, ``entries``) whose published
+  effect the model must reproduce, each measured by its ``evaluate`` design on the
+  calibration's city; the entry's statement becomes an observation (a 95% interval: its
+  centre and half-width / 1.96; a range or a null band: its centre and half-width);
+- ``[priors.PARAMETER]``: the parameters fitted (ranges from evaluation studies where the
+  registry has them, else plausible ranges);
+- ``[holdout]``: targets and evidence entries left out of the fit and predicted by it;
+- ``[matching]``: waves, points per wave, candidates, the implausibility cut-off, model
+  discrepancy, the share of runs held back to validate the emulators.
+
+Each wave runs, at every design point, the scenario, the ``baseline`` scenario (for the
+plan-versus-baseline sensitivity) and each evidence design, one replication each, stored
+as they finish (a wave resumes; ``--scheduler`` runs it on a cluster). An emulator per
+output is fitted to all waves so far; the implausibility of a candidate x for target k is
+``|z_k - E_k(x)| / sqrt(Var_emulator + Var_observed + Var_discrepancy)``; candidates whose
+largest implausibility is below the cut-off are *not ruled out yet*, and the next wave's
+points are drawn among them. The emulators are validated on held-back runs (at least 95%
+inside their 95% intervals); the calibrated values are the most plausible candidate of
+the last wave, and the not-ruled-out set is the uncertainty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from experiments import effects
+from experiments.calibration import Prior, Survey, _check_outputs, _prior_range
+from experiments.emulator import Emulator, Space, validate
+from experiments.evaluation import (LoadedEvaluation, _hook, analyse_run, load_evaluation,
+                                   panel_columns)
+from experiments.evidence import Entry, EvidenceTable
+from experiments.execution import Execution, Report, dask_client, execute_design
+from experiments.files import BadInput, read_toml, validate as validate_schema
+from experiments.runs import Run
+from experiments.scenario_files import LoadedScenario, change, load_scenario
+from experiments.study import (LoadedStudy, StudyFile, load_study, open_store, scenario_definition,
+                               successful)
+from simulation.outcomes import OUTCOMES
+from simulation.schema import StrictModel
+
+RUN_OUTPUTS = ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
+               "safe_neighbourhood_end", "safe_public_change", "safe_neighbourhood_change",
+               "severe_violence_per_100k_end", "victimization_12m_end")
+
+
+class HMTarget(StrictModel):
+    observed: float
+    sd: float | None = Field(None, gt=0)      # shares: the survey's sampling error by default
+    discrepancy: float = Field(0.0, ge=0)     # model discrepancy sd
+
+
+class EvidenceTargets(StrictModel):
+    table: str = "../evidence/table.toml"
+    entries: list[str] = Field(default_factory=list)
+    discrepancy: float = Field(2.0, ge=0)     # model discrepancy sd (the measure's units)
+
+
+class Holdout(StrictModel):
+    targets: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Matching(StrictModel):
+    waves: int = Field(3, ge=1, le=20)
+    points: int = Field(120, ge=10, le=100_000)
+    candidates: int = Field(40_000, ge=1000, le=10_000_000)
+    cutoff: float = Field(3.0, gt=0, le=10)
+    validation_share: float = Field(0.2, gt=0, lt=0.5)
+    restarts: int = Field(2, ge=0, le=20)
+
+
+SENSITIVITY_OUTPUTS = ["safe_public_change", "safe_neighbourhood_change",
+                       "plan_minus_baseline_safe_public_change",
+                       "plan_minus_baseline_safe_neighbourhood_change"]
+
+
+class EmulatorSensitivity(StrictModel):
+    outputs: list[str] = Field(default_factory=lambda: list(SENSITIVITY_OUTPUTS))
+    samples: int = Field(4096, ge=64, le=1_048_576)   # Sobol base samples (a power of two)
+    bootstraps: int = Field(20, ge=0, le=500)          # emulators refitted to resampled runs
+
+
+class Robustness(StrictModel):
+    reference: str                                      # the scenario the others are set against
+    scenarios: list[str] = Field(min_length=1)          # the intervention mixes ranked
+    draws: int = Field(40, ge=2, le=10_000)             # parameter sets not ruled out
+    replications: int = Field(1, ge=1, le=1000)         # per draw and scenario
+
+
+class HistoryMatchingFile(StudyFile):
+    method: Literal["history_matching"]
+    baseline: str                              # the scenario the plan is compared with
+    survey: Survey = Survey()
+    targets: dict[str, HMTarget]
+    evidence: EvidenceTargets = EvidenceTargets()
+    holdout: Holdout = Holdout()
+    priors: dict[str, Prior]
+    matching: Matching = Matching()
+    sensitivity: EmulatorSensitivity | None = None
+    robustness: Robustness | None = None
+    results: str | None = None
+    write_scenario: str | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    name: str
+    kind: Literal["run", "evidence"]
+    observed: float
+    sd: float
+    discrepancy: float
+    held_out: bool
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedMatching(LoadedStudy[HistoryMatchingFile]):
+    baseline: LoadedScenario | None = None
+    space: Space | None = None
+    observations: tuple[Observation, ...] = ()
+    entries: dict[str, Entry] = field(default_factory=dict)
+    designs: dict[str, LoadedEvaluation] = field(default_factory=dict)  # by evidence entry
+    ranked: tuple[LoadedScenario, ...] = ()              # robustness: reference first
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        files = [*super().sources, *self.baseline.sources]
+        files += [f for design in self.designs.values() for f in design.sources]
+        return tuple(dict.fromkeys(files))
+
+    def definition(self) -> dict:
+        spec = self.spec
+        return {"scenario": scenario_definition(self.base),
+                "baseline": scenario_definition(self.baseline), "seed": spec.seed,
+                "priors": {n: [float(lo), float(hi), bool(log)] for n, lo, hi, log in
+                           zip(self.space.names, self.space.low, self.space.high, self.space.log)},
+                "evidence": sorted(self.designs),
+                "evaluations": {k: v.definition() for k, v in sorted(self.designs.items())},
+                "matching": spec.matching.model_dump(exclude={"waves"})}
+
+
+def load_matching(path: Path | str) -> LoadedMatching:
+    """Read and check a history-matching file; every problem is a one-line BadInput."""
+    study = load_study(path, HistoryMatchingFile, "calibration file")
+    spec, path = study.spec, study.path
+    baseline = _baseline(spec, path, study.base)
+    space = _space(spec, path)
+    chosen = list(dict.fromkeys([*spec.evidence.entries, *spec.holdout.evidence]))
+    entries = {e.id: e for e in _evidence_table(spec, path).entry} if chosen else {}
+    designs = {}
+    for i, name in enumerate(chosen):
+        if name not in entries:
+            raise BadInput(path, "evidence.entries", f"expected entries of {spec.evidence.table}, "
+                           f"found {name!r}")
+        entry = entries[name]
+        if entry.interval not in ("ci95", "range", "null", "point"):
+            raise BadInput(path, "evidence.entries", f"expected entries with a published value "
+                           f"or interval (ci95, range, null, point), found {name!r} "
+                           f"({entry.interval})")
+        evaluation = (path.parent / spec.evidence.table).parent / entry.evaluation
+        designs[name] = _on_city(load_evaluation(evaluation), study.spec.city, path)
+    observations = _observations(spec, path, entries, chosen)
+    _check_outputs(spec, path)
+    _check_sensitivity(spec, path)
+    return LoadedMatching(spec, path, study.base, baseline, space, observations,
+                          {k: entries[k] for k in chosen}, designs, _ranked(spec, path))
+
+
+def _check_sensitivity(spec, path):
+    if spec.sensitivity is None:
+        return
+    n = spec.sensitivity.samples
+    if n & (n - 1):
+        raise BadInput(path, "sensitivity.samples", f"expected a power of two, found {n}")
+    known = [*RUN_OUTPUTS, *SENSITIVITY_OUTPUTS]
+    for name in spec.sensitivity.outputs:
+        if name not in known and name not in spec.evidence.entries:
+            raise BadInput(path, "sensitivity.outputs", f"expected outputs of the runs "
+                           f"({', '.join(dict.fromkeys(known))}) or evidence entries, found {name!r}")
+
+
+def _ranked(spec, path) -> tuple[LoadedScenario, ...]:
+    """The robustness table's scenarios, the reference first, each with the file's layer."""
+    if spec.robustness is None:
+        return ()
+    out = []
+    for key, file in [("robustness.reference", spec.robustness.reference),
+                      *(("robustness.scenarios", f) for f in spec.robustness.scenarios)]:
+        scenario = (path.parent / file).resolve()
+        if not scenario.is_file():
+            raise BadInput(path, key, f"expected an existing scenario file, found {file!r} "
+                           "(no such file)")
+        out.append(_with_layer(load_scenario(scenario), spec, path))
+    names = [item.scenario.name for item in out]
+    if len(set(names)) != len(names):
+        raise BadInput(path, "robustness.scenarios", f"expected scenarios with distinct names, "
+                       f"found {', '.join(names)}")
+    return tuple(out)
+
+
+def _baseline(spec, path, base: LoadedScenario) -> LoadedScenario:
+    file = (path.parent / spec.baseline).resolve()
+    if not file.is_file():
+        raise BadInput(path, "baseline", f"expected an existing scenario file, found "
+                       f"{spec.baseline!r} (no such file)")
+    return _with_layer(load_scenario(file), spec, path)
+
+
+def _with_layer(loaded: LoadedScenario, spec, path) -> LoadedScenario:
+    from experiments.scenario_files import override
+
+    return override(loaded, spec.layer(), path)
+
+
+def _on_city(evaluation: LoadedEvaluation, city: dict, path: Path) -> LoadedEvaluation:
+    """The evaluation on the calibration's city (its ``[city]`` changes)."""
+    from dataclasses import replace
+
+    if not city:
+        return evaluation
+    window = change(evaluation.window.scenario, {"city": city}, path)
+    return replace(evaluation, window=LoadedScenario(window, evaluation.window.path,
+                                                     evaluation.window.chain,
+                                                     evaluation.window.city_table,
+                                                     evaluation.window.table_file))
+
+
+def _space(spec, path) -> Space:
+    if not spec.priors:
+        raise BadInput(path, "priors", "expected at least one parameter to fit, found none")
+    ranges = {name: _prior_range(name, prior, path) for name, prior in spec.priors.items()}
+    names = list(ranges)
+    return Space(names, np.array([ranges[n][0] for n in names]),
+                 np.array([ranges[n][1] for n in names]),
+                 np.array([ranges[n][2] == "loguniform" for n in names]))
+
+
+def _evidence_table(spec, path) -> EvidenceTable:
+    file = (path.parent / spec.evidence.table).resolve()
+    if not file.is_file():
+        raise BadInput(path, "evidence.table", f"expected an existing evidence table, found "
+                       f"{spec.evidence.table!r} (no such file)")
+    return validate_schema(EvidenceTable, read_toml(file), file)
+
+
+def _observations(spec, path, entries, chosen) -> tuple[Observation, ...]:
+    out = []
+    n = spec.survey.observed_sample_size
+    for name, target in spec.targets.items():
+        if name not in RUN_OUTPUTS:
+            raise BadInput(path, f"targets.{name}", f"expected one of {', '.join(RUN_OUTPUTS)}, "
+                           f"found {name!r}")
+        share = OUTCOMES[name].unit == "share 0-1"
+        if not math.isfinite(target.observed):
+            raise BadInput(path, f"targets.{name}.observed", f"expected a finite number, found "
+                           f"{target.observed}")
+        if share and not 0 < target.observed < 1:
+            raise BadInput(path, f"targets.{name}.observed", f"expected a share between 0 and 1 "
+                           f"(41% is 0.41), found {target.observed:g}")
+        sd = target.sd
+        if sd is None:
+            if not share:
+                raise BadInput(path, f"targets.{name}.sd", "expected a standard deviation (the "
+                               "target is not a survey share), found nothing")
+            sd = math.sqrt(target.observed * (1 - target.observed) / n)
+        out.append(Observation(name, "run", target.observed, sd, target.discrepancy,
+                               name in spec.holdout.targets))
+    for key in spec.holdout.targets:
+        if key not in spec.targets:
+            raise BadInput(path, "holdout.targets", f"expected targets of [targets], found {key!r}")
+    for name in chosen:
+        z, sd = evidence_observation(entries[name])
+        out.append(Observation(name, "evidence", z, sd, spec.evidence.discrepancy,
+                               name in spec.holdout.evidence))
+    return tuple(out)
+
+
+def evidence_observation(entry: Entry) -> tuple[float, float]:
+    """A published statement as a value and a standard deviation."""
+    if entry.interval == "ci95":
+        return (entry.effect if entry.effect is not None else (entry.low + entry.high) / 2,
+                (entry.high - entry.low) / (2 * effects.Z95))
+    if entry.interval in ("range", "null"):
+        return (entry.low + entry.high) / 2, (entry.high - entry.low) / 2
+    return entry.effect, abs(entry.effect) / 2  # a value without an interval: ±50%
+
+
+# --- one wave ------------------------------------------------------------------------------------
+
+
+def wave_runs(loaded: LoadedMatching, wave: int, points: np.ndarray) -> list[Run]:
+    """Every run of a wave: at each point the scenario, the baseline and each evidence
+    design, once. Point i runs on replication i of the wave's seed: its own stream (the
+    emulators see independent run noise, not one seed's luck shared by every point),
+    common to the plan and the baseline (their difference is paired)."""
+    runs = []
+    seed = loaded.spec.seed
+    for i, x in enumerate(points):
+        values = dict(zip(loaded.space.names, map(float, x)))
+        overrides = {f"parameters.{k}": v for k, v in values.items()}
+        for label, scenario in (("scenario", loaded.base), ("baseline", loaded.baseline)):
+            runs.append(Run(point=i, replication=i, seed=seed + wave,
+                            scenario=scenario.scenario, values={**values, "target": label},
+                            overrides=overrides, scalars=RUN_OUTPUTS,
+                            city_table=scenario.city_table))
+        for name, design in loaded.designs.items():
+            runs.append(Run(point=i, replication=i, seed=seed + wave,
+                            scenario=design.window.scenario, values={**values, "target": name},
+                            overrides=overrides, hook=_hook(design, None, None, wave * 100_000 + i),
+                            panel=panel_columns(design), city_table=design.window.city_table))
+    return runs
+
+
+def wave_outputs(loaded: LoadedMatching, runs: pd.DataFrame, panels: pd.DataFrame,
+                 barrios: pd.DataFrame) -> pd.DataFrame:
+    """One row per design point: the scenario's outcomes, the plan-minus-baseline rises,
+    and each evidence design's estimate in the entry's measure."""
+    ok = runs[runs["status"] == "ok"]
+    rows = {}
+    by_panel = dict(tuple(panels.groupby("run_id"))) if len(panels) else {}
+    by_table = dict(tuple(barrios.groupby("run_id"))) if len(barrios) else {}
+    for _, run in ok.iterrows():
+        row = rows.setdefault(int(run["point"]), {n: run[n] for n in loaded.space.names})
+        target = run["target"]
+        if target == "scenario":
+            row.update({k: run[k] for k in RUN_OUTPUTS})
+        elif target == "baseline":
+            row.update({f"baseline_{k}": run[k] for k in ("safe_public_change",
+                                                            "safe_neighbourhood_change")})
+        elif run["run_id"] in by_panel:
+            row[target] = evidence_estimate(loaded, target, by_panel[run["run_id"]],
+                                            by_table[run["run_id"]])
+    out = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+    for rise in ("safe_public_change", "safe_neighbourhood_change"):
+        if rise in out and f"baseline_{rise}" in out:
+            out[f"plan_minus_baseline_{rise}"] = out[rise] - out[f"baseline_{rise}"]
+    return out
+
+
+def evidence_estimate(loaded: LoadedMatching, name: str, panel: pd.DataFrame,
+                      table: pd.DataFrame) -> float:
+    """The entry's measure from one trial run (a % change, points or Cohen's d)."""
+    entry = loaded.entries[name]
+    result = analyse_run(loaded.designs[name], panel, table)
+    measure = "log_rate_ratio" if entry.measure == "percent_change" else entry.measure
+    for row in result.estimates:
+        if (row["comparison"], row["outcome"], row["group"], row["measure"]) == (
+                entry.comparison, entry.outcome, entry.group, measure):
+            value = row["value"]
+            return 100 * math.expm1(value) if entry.measure == "percent_change" else value
+    return math.nan
+
+
+# --- the match -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Wave:
+    number: int
+    points: np.ndarray
+    outputs: pd.DataFrame
+    report: Report
+    non_implausible_share: float = math.nan   # of the candidates, after this wave
+    region_runs: int = 0                      # design points its emulators were fitted to
+    validation: dict = field(default_factory=dict)
+
+
+@dataclass
+class MatchResult:
+    loaded: LoadedMatching
+    folder: Path
+    waves: list[Wave]
+    data: pd.DataFrame                  # every point of every wave with its outputs
+    emulators: dict[str, Emulator]
+    nroy: pd.DataFrame                  # not ruled out by any observation (the calibration)
+    best: dict[str, float]              # the most plausible candidate
+    predictions: pd.DataFrame           # each observation at the best point and over NROY
+    validation: pd.DataFrame            # each emulator's held-back check
+    nroy_without_holdouts: pd.DataFrame | None = None  # what the fit without them left
+    region: pd.DataFrame | None = None        # the runs the last wave's emulators are fitted to
+    sensitivity: pd.DataFrame | None = None   # Sobol indices on the emulators
+    robustness: dict | None = None            # ranking of intervention mixes over draws
+    files: list[Path] = field(default_factory=list)
+
+
+FINAL_POINTS = 1000
+"""How many not-ruled-out points the final predictions and robustness draws come from."""
+
+
+def history_match(loaded: LoadedMatching, out: Path | None = None,
+                  execution: Execution = Execution()) -> MatchResult:
+    """Run the waves (resuming stored runs), then the final emulators and their checks.
+
+    Each wave's emulators are fitted to the runs in the region the earlier waves left
+    (implausibility below the cut-off plus one under every earlier wave's emulators), so
+    they need to be right only there; a candidate is not ruled out when no wave's
+    emulators rule it out (Vernon et al. 2010's refocusing)."""
+    folder = out or Path("runs") / f"calibrate-{loaded.name}-{loaded.spec.seed}"
+    spec = loaded.spec.matching
+    waves: list[Wave] = []
+    sets: list[dict[str, Emulator]] = []
+    points = loaded.space.latin_hypercube(spec.points, seed=loaded.spec.seed)
+    with dask_client(execution.scheduler, execution.workers) as client:
+        for number in range(1, spec.waves + 1):
+            points = _stored_points(folder, f"wave{number}", points)
+            wave = _run_wave(loaded, folder, number, points, execution, client)
+            waves.append(wave)
+            data = pd.concat([w.outputs for w in waves], ignore_index=True)
+            region = in_region(loaded, sets, data, spec.cutoff + 1)
+            sets.append(fit_emulators(loaded, region, spec.restarts))
+            candidates = loaded.space.latin_hypercube(spec.candidates,
+                                                      seed=loaded.spec.seed + 100 * number)
+            nroy = _not_ruled_out(loaded, sets, candidates)
+            # the share among uniform candidates estimates the volume not ruled out
+            wave.non_implausible_share = float(len(nroy) / len(candidates))
+            wave.region_runs = len(region)
+            last = number == spec.waves
+            nroy = _top_up(loaded, sets, nroy, FINAL_POINTS if last else spec.points,
+                           loaded.spec.seed + number)
+            if last or len(nroy) < 2:
+                break
+            take = np.random.default_rng(loaded.spec.seed + number).choice(
+                len(nroy), min(spec.points, len(nroy)), replace=False)
+            points = nroy[loaded.space.names].to_numpy()[take]
+        validation = validation_table(loaded, region, spec)
+        without_holdouts = nroy
+        nroy, best, predictions = _final(loaded, sets, without_holdouts, candidates)
+        result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
+                             validation, without_holdouts, region=region)
+        result.sensitivity = _sensitivity(loaded, region, nroy)
+        result.robustness = _robustness(loaded, folder, result, execution, client)
+    return result
+
+
+def in_region(loaded, sets: list[dict[str, Emulator]], data: pd.DataFrame,
+              cutoff: float) -> pd.DataFrame:
+    """The runs whose points no earlier wave's emulators put above ``cutoff``."""
+    if not sets:
+        return data
+    worst = _worst(loaded, sets, data[loaded.space.names].to_numpy())
+    return data[worst < cutoff].reset_index(drop=True)
+
+
+def _worst(loaded, sets, x: np.ndarray, held: bool = False) -> np.ndarray:
+    """The largest implausibility of each point over every wave's emulators."""
+    return np.max([implausibility(loaded, emulators, x, held=held).max(axis=1).to_numpy()
+                   for emulators in sets], axis=0)
+
+
+def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
+                 nroy: pd.DataFrame) -> pd.DataFrame | None:
+    """Sobol indices on the last wave's emulators (``experiments.emulator_sensitivity``)
+    over the box the not-ruled-out points span: how the rises vary among the parameter
+    values the evidence leaves open, from the runs inside that box."""
+    config = loaded.spec.sensitivity
+    if config is None:
+        return None
+    from experiments.emulator_sensitivity import emulator_sobol
+
+    box = plausible_box(loaded.space, nroy)
+    x = region[box.names].to_numpy()
+    inside = region[np.all((x >= box.low) & (x <= box.high), axis=1)]
+    outputs = [o for o in config.outputs if o in inside]
+    table = emulator_sobol(box, inside, outputs, samples=config.samples,
+                           bootstraps=config.bootstraps, restarts=loaded.spec.matching.restarts,
+                           seed=loaded.spec.seed)
+    return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
+                        box_high=table["parameter"].map(dict(zip(box.names, box.high))),
+                        runs=len(inside))
+
+
+def plausible_box(space: Space, nroy: pd.DataFrame) -> Space:
+    """Each parameter's range over the not-ruled-out points (the prior's if none)."""
+    if len(nroy) < 2:
+        return space
+    low = np.array([nroy[n].min() for n in space.names])
+    high = np.array([nroy[n].max() for n in space.names])
+    return Space(list(space.names), low, np.maximum(high, low * (1 + 1e-9) + 1e-12), space.log)
+
+
+def _robustness(loaded, folder, result, execution, client) -> dict | None:
+    """The ranking of ``[robustness]``'s scenarios over draws not ruled out."""
+    config = loaded.spec.robustness
+    if config is None:
+        return None
+    from experiments import robustness
+
+    names = loaded.space.names
+    pool = result.nroy[names].to_numpy() if len(result.nroy) else np.array([list(result.best.values())])
+    take = np.random.default_rng(loaded.spec.seed + 999).choice(
+        len(pool), config.draws, replace=len(pool) < config.draws)
+    draws = pd.DataFrame(_stored_points(folder, "robustness", pool[take]), columns=names)
+    definition = {"scenarios": [scenario_definition(s) for s in loaded.ranked],
+                  "draws": np.round(draws.to_numpy(), 12).tolist(),
+                  "replications": config.replications, "seed": loaded.spec.seed}
+    sources = [f for s in loaded.ranked for f in s.sources]
+    with open_store(folder / "robustness", "robustness", definition, sources) as store:
+        runs = robustness.robustness_runs(draws, list(loaded.ranked), config.replications,
+                                          loaded.spec.seed)
+        report = execute_design(runs, store, execution, client)
+        stored = successful(store.runs(), store.folder)
+    table = robustness.scores(stored, loaded.ranked[0].scenario.name)
+    order = robustness.ranking(table)
+    return {"report": report, "scores": table, "ranking": order, "draws": draws,
+            "flips": robustness.flips(table, draws, order)}
+
+
+def _stored_points(folder: Path, name: str, points: np.ndarray) -> np.ndarray:
+    """A wave's design points (or the robustness draws): those stored by an earlier
+    (killed) call, so a resumed calibration reruns exactly the same runs, else
+    ``points``, stored now."""
+    path = folder / f"{name}.points.npy"
+    if path.is_file():
+        return np.load(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npy")
+    np.save(partial, points)
+    partial.replace(path)
+    return points
+
+
+def _top_up(loaded, sets, nroy: pd.DataFrame, wanted: int, seed: int,
+            rounds: int = 20, held: bool = False) -> pd.DataFrame:
+    """Enough not-ruled-out points for the next wave: when the uniform candidates leave
+    fewer than ``wanted``, candidates drawn around those that remain (a Gaussian step of
+    5% of each range in the unit cube) are tested too."""
+    rng = np.random.default_rng(seed)
+    names = loaded.space.names
+    for _ in range(rounds):
+        if len(nroy) >= wanted or len(nroy) == 0:
+            break
+        u = loaded.space.to_unit(nroy[names].to_numpy())
+        near = u[rng.integers(len(u), size=4 * wanted)]
+        near = np.clip(near + 0.05 * rng.standard_normal(near.shape), 0, 1)
+        found = _not_ruled_out(loaded, sets, loaded.space.from_unit(near), held=held)
+        nroy = pd.concat([nroy, found], ignore_index=True)
+    return nroy
+
+
+def _run_wave(loaded, folder, number, points, execution, client) -> Wave:
+    definition = {**loaded.definition(), "wave": number,
+                  "points": np.round(points, 12).tolist()}
+    with open_store(folder / f"wave{number}", "history-matching", definition,
+                    loaded.sources) as store:
+        report = execute_design(wave_runs(loaded, number, points), store, execution, client)
+        runs = successful(store.runs(), store.folder)
+        panels = store.dataset("panel")
+        barrios = store.dataset("barrios")
+    outputs = wave_outputs(loaded, runs, panels, barrios).assign(wave=number)
+    return Wave(number, points, outputs, report)
+
+
+def outputs_to_fit(loaded: LoadedMatching) -> list[str]:
+    """Every observed output (held out or not) and the rises the sensitivity reads."""
+    names = [o.name for o in loaded.observations]
+    return list(dict.fromkeys([*names, "safe_public_change", "safe_neighbourhood_change",
+                               "plan_minus_baseline_safe_public_change",
+                               "plan_minus_baseline_safe_neighbourhood_change"]))
+
+
+def fit_emulators(loaded: LoadedMatching, data: pd.DataFrame, restarts: int) -> dict[str, Emulator]:
+    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
+    out = {}
+    for name in outputs_to_fit(loaded):
+        if name not in data:
+            continue
+        y = data[name].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        out[name] = Emulator(restarts=restarts, seed=0).fit(u[ok], y[ok])
+    return out
+
+
+def implausibility(loaded: LoadedMatching, emulators: dict[str, Emulator], x: np.ndarray,
+                   held: bool = False) -> pd.DataFrame:
+    """Each observation's implausibility at each point (held-out ones only if ``held``)."""
+    u = loaded.space.to_unit(x)
+    out = {}
+    for obs in loaded.observations:
+        if obs.held_out and not held:
+            continue
+        mean, sd = emulators[obs.name].predict(u)
+        out[obs.name] = np.abs(obs.observed - mean) / np.sqrt(
+            sd ** 2 + obs.sd ** 2 + obs.discrepancy ** 2)
+    return pd.DataFrame(out)
+
+
+def _not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:
+    """The candidates whose largest implausibility, over every wave's emulators (``sets``:
+    a list of emulator dicts, or one dict) and the observations not held out (every one
+    with ``held``), is below the cut-off."""
+    sets = [sets] if isinstance(sets, dict) else sets
+    worst = _worst(loaded, sets, candidates, held=held)
+    frame = pd.DataFrame(candidates, columns=loaded.space.names)
+    frame["max_implausibility"] = worst
+    return frame[worst < loaded.spec.matching.cutoff].reset_index(drop=True)
+
+
+def _final(loaded, sets, without_holdouts: pd.DataFrame, candidates):
+    """The not-ruled-out set of every observation (the calibration) and each observation's
+    predictions (the last wave's emulators): at the most plausible point and over that
+    set; a held-out observation also over the set its own fit left
+    (``without_holdouts``): the hold-out test."""
+    emulators = sets[-1]
+    pool = without_holdouts[loaded.space.names].to_numpy() if len(without_holdouts) else candidates
+    nroy = _not_ruled_out(loaded, sets, pool, held=True)
+    if any(o.held_out for o in loaded.observations):
+        nroy = _top_up(loaded, sets, nroy, FINAL_POINTS, loaded.spec.seed, held=True)
+    best, rows = _best(loaded, emulators, nroy if len(nroy) else without_holdouts, candidates)
+    for row, obs in zip(rows, loaded.observations):
+        if obs.held_out:
+            row.update(_spread(emulators[obs.name], loaded.space, without_holdouts, "holdout"))
+    return nroy, best, pd.DataFrame(rows)
+
+
+def _best(loaded, emulators, nroy, candidates) -> tuple[dict[str, float], list[dict]]:
+    """The most plausible candidate (smallest sum of squared implausibilities, every
+    observation) among ``nroy`` (or all candidates, if empty), and each observation's
+    prediction there and over ``nroy``."""
+    pool = nroy[loaded.space.names].to_numpy() if len(nroy) else candidates
+    imp = implausibility(loaded, emulators, pool, held=True)
+    best = pool[int(np.argmin((imp.to_numpy() ** 2).sum(axis=1)))]
+    rows = []
+    for obs in loaded.observations:
+        mean_best, sd_best = emulators[obs.name].predict(loaded.space.to_unit(best[None, :]))
+        rows.append({"observation": obs.name, "kind": obs.kind, "held_out": obs.held_out,
+                     "observed": obs.observed, "observed_sd": obs.sd,
+                     "predicted_at_best": float(mean_best[0]), "best_sd": float(sd_best[0]),
+                     **_spread(emulators[obs.name], loaded.space,
+                               pd.DataFrame(pool, columns=loaded.space.names), "predicted")})
+    return dict(zip(loaded.space.names, map(float, best))), rows
+
+
+def _spread(emulator, space, points: pd.DataFrame, prefix: str) -> dict:
+    """Mean and 90% interval of the model's mean output over ``points``: the parameters'
+    uncertainty and the emulator's (one draw from its predictive distribution each)."""
+    means, sds = emulator.predict(space.to_unit(points[space.names].to_numpy()))
+    draws = means + sds * np.random.default_rng(0).standard_normal(len(means))
+    low, high = np.percentile(draws, [5, 95])
+    return {f"{prefix}_mean": float(draws.mean()), f"{prefix}_low_90": float(low),
+            f"{prefix}_high_90": float(high)}
+
+
+def validation_table(loaded: LoadedMatching, data: pd.DataFrame, spec: Matching) -> pd.DataFrame:
+    """Each emulator checked on a random ``validation_share`` of the runs held back."""
+    rng = np.random.default_rng(loaded.spec.seed + 7)
+    held = rng.random(len(data)) < spec.validation_share
+    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
+    rows = []
+    for name in outputs_to_fit(loaded):
+        if name not in data:
+            continue
+        y = data[name].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        check = validate(u[ok], y[ok], held[ok], restarts=spec.restarts)
+        rows.append({"output": name, **check})
+    return pd.DataFrame(rows)
+
+
+def write_scenario(result: MatchResult, path: Path):
+    """The calibrated values as a scenario file, with their provenance and ranges."""
+    loaded = result.loaded
+    passed = int((result.validation["inside_95"] >= 0.95).sum()) if len(result.validation) else 0
+    lines = [
+        "# Calibrated parameter values: the most plausible point of a history matching with",
+        "# Gaussian-process emulators (docs/calibration.md).",
+        "# Written by `barrios calibrate`; do not edit by hand (run the calibration again).",
+        f"# Calibration file: experiments/{loaded.path.name}",
+        f"# Seed {loaded.spec.seed}, {len(result.waves)} waves, "
+        f"{sum(len(w.points) for w in result.waves)} design points, "
+        f"{len(result.nroy)} candidates not ruled out, date {dt.date.today()}.",
+        f"# Emulators at the 95% validation target: {passed} of {len(result.validation)}.",
+        "# Report, figures and hold-outs: results/calibration/",
+        "# simulation/parameters.py carries these values as defaults "
+        "(scripts/adopt_calibration.py).", "",
+        'name = "calibrated"',
+        'description = "Parameter values from the joint calibration (history matching)"', "",
+        "[parameters]"]
+    space, nroy = loaded.space, result.nroy
+    for i, name in enumerate(space.names):
+        value = result.best[name]
+        kept = (f"not ruled out 5-95%: {nroy[name].quantile(0.05):.4g}-"
+                f"{nroy[name].quantile(0.95):.4g}; " if len(nroy) else "")
+        lines.append(f"{name} = {value:.4g}  # {kept}prior {space.low[i]:.4g}-{space.high[i]:.4g}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

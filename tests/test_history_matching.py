@@ -1,0 +1,243 @@
+"""History matching with Gaussian-process emulators (``barrios calibrate`` with
+``method = "history_matching"``).
+
+The emulator is checked on functions whose truth is known (noise level, coverage of
+single runs, accuracy of the mean); implausibility and the not-ruled-out set on a toy whose
+answer is known; the whole loop on a tiny city: it writes its report, and a second call
+reruns nothing and gives the same answer (a killed calibration resumes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from types import SimpleNamespace
+
+from conftest import SCENARIOS
+from barrios.cli import main
+from experiments.emulator import Emulator, Space, validate
+from experiments.history_matching import (LoadedMatching, Observation, implausibility,
+                                          load_matching, _not_ruled_out)
+
+
+def _truth(u):
+    return np.sin(3 * u[:, 0]) + u[:, 1] ** 2 - 0.5 * u[:, 2]
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    rng = np.random.default_rng(1)
+    u = rng.random((220, 3))
+    y = _truth(u) + 0.05 * rng.standard_normal(len(u))
+    return u, y
+
+
+def test_emulator_learns_the_mean_and_the_run_noise(noisy):
+    u, y = noisy
+    emulator = Emulator(restarts=2).fit(u[:180], y[:180])
+    fresh = np.random.default_rng(2).random((300, 3))
+    mean, sd = emulator.predict(fresh)
+    assert np.sqrt(np.mean((mean - _truth(fresh)) ** 2)) < 0.04   # the noise sd is 0.05
+    assert 0.035 < emulator.run_noise_sd < 0.065
+    # the mean's uncertainty is below a single run's
+    assert np.all(sd < emulator.predict(fresh, noise=True)[1])
+
+
+def test_single_run_intervals_cover_about_95_percent(noisy):
+    u, y = noisy
+    held = np.zeros(len(u), bool)
+    held[::4] = True
+    check = validate(u, y, held, restarts=2)
+    # 55 held back: a binomial 95% band around 0.95 is about 0.88-1.0
+    assert check["held_back"] == 55 and check["inside_95"] >= 0.87
+    assert check["rmse"] < 0.08
+
+
+def test_validation_catches_a_wrong_emulator(noisy):
+    u, y = noisy
+    held = np.zeros(len(u), bool)
+    held[::4] = True
+    y_broken = y.copy()
+    y_broken[held] += 0.5            # held-back runs the emulator cannot know
+    assert validate(u, y_broken, held, restarts=1)["inside_95"] < 0.5
+
+
+def test_space_round_trips_log_scales():
+    space = Space(["a", "b"], np.array([0.0, 1e-4]), np.array([1.0, 1e-2]),
+                  np.array([False, True]))
+    x = space.latin_hypercube(500, seed=3)
+    assert np.allclose(space.from_unit(space.to_unit(x)), x)
+    # log scale: as many draws below the geometric midpoint as above
+    assert abs(np.mean(x[:, 1] < 1e-3) - 0.5) < 0.02
+    assert x[:, 0].min() >= 0 and x[:, 0].max() <= 1
+
+
+def _toy(observed=0.3, sd=0.02, held_out=False):
+    space = Space(["x", "z"], np.zeros(2), np.ones(2), np.zeros(2, bool))
+    obs = (Observation("y", "run", observed, sd, 0.0, held_out),)
+    spec = SimpleNamespace(matching=SimpleNamespace(cutoff=3.0))
+    return LoadedMatching(spec=spec, path=None, base=None, space=space, observations=obs)
+
+
+class _Toy:
+    """A fake emulator: the output is x exactly, known to within ``sd``."""
+
+    def __init__(self, sd):
+        self.sd = sd
+
+    def predict(self, u, noise=False):
+        return u[:, 0], np.full(len(u), self.sd)
+
+
+def test_implausibility_rules_out_what_the_data_exclude():
+    x = np.random.default_rng(0).random((4000, 2))
+    nroy = _not_ruled_out(_toy(), [{"y": _Toy(0.01)}], x)
+    band = 3 * np.sqrt(0.01 ** 2 + 0.02 ** 2)
+    assert nroy["x"].between(0.3 - band, 0.3 + band).all()
+    # nothing inside the band is ruled out, and z, which does not matter, stays free
+    assert len(nroy) == (np.abs(x[:, 0] - 0.3) < band).sum()
+    assert nroy["z"].min() < 0.05 and nroy["z"].max() > 0.95
+
+
+def test_held_out_observations_do_not_constrain():
+    loaded = _toy(held_out=True)
+    x = np.random.default_rng(0).random((100, 2))
+    assert implausibility(loaded, {"y": _Toy(0.01)}, x).empty
+    assert len(implausibility(loaded, {"y": _Toy(0.01)}, x, held=True).columns) == 1
+
+
+TINY = f"""
+name = "tiny_hm"
+method = "history_matching"
+scenario = "{(SCENARIOS / 'quito_2023_2025.toml').as_posix()}"
+baseline = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
+seed = 11
+results = "results"
+
+[run]
+years = 0.3
+
+[city]
+inhabitants_per_agent = 500
+width = 6
+height = 12
+population = 200_000
+
+[targets]
+safe_public_start = {{ observed = 0.41 }}
+safe_neighbourhood_start = {{ observed = 0.51 }}
+safe_public_end = {{ observed = 0.45 }}
+
+[holdout]
+targets = ["safe_public_end"]
+
+[priors.safe_public_baseline]
+[priors.safe_neighbourhood_baseline]
+
+[matching]
+waves = 2
+points = 12
+candidates = 2000
+restarts = 1
+
+[sensitivity]
+outputs = ["safe_public_change", "plan_minus_baseline_safe_public_change"]
+samples = 64
+bootstraps = 2
+
+[robustness]
+reference = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
+scenarios = ["{(SCENARIOS / 'lighting_only.toml').as_posix()}",
+             "{(SCENARIOS / 'committees_only.toml').as_posix()}"]
+draws = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hm")
+    (folder / "hm.toml").write_text(TINY)
+    args = ["calibrate", str(folder / "hm.toml"), "--out", str(folder / "runs"),
+            "--workers", "1", "--quiet"]
+    assert main(args) == 0
+    first = pd.read_parquet(folder / "results" / "design.parquet")
+    assert main(args) == 0                    # resumes: every run is stored
+    return folder, first
+
+
+def test_the_tiny_match_writes_its_report(tiny_run):
+    folder, first = tiny_run
+    results = folder / "results"
+    for name in ("parameters.csv", "observations.csv", "validation.csv", "waves.csv",
+                 "predictions.png", "nroy.png", "README.md", "report.html", "sensitivity.csv",
+                 "sensitivity.png", "robustness.csv", "robustness_flips.csv"):
+        assert (results / name).is_file(), name
+    observations = pd.read_csv(results / "observations.csv")
+    held = observations.set_index("observation").loc["safe_public_end"]
+    assert bool(held["held_out"]) and held["holdout_low_90"] < held["holdout_high_90"]
+    assert held["predicted_low_90"] < held["predicted_high_90"]
+    # the targets used in the fit have no hold-out prediction
+    assert observations.set_index("observation")["holdout_low_90"].isna().sum() == 2
+    assert len(first) == 24 and set(first["wave"]) == {1, 2}
+
+
+def test_the_second_wave_searches_where_the_first_did_not_rule_out(tiny_run):
+    folder, first = tiny_run
+    loaded = load_matching(folder / "hm.toml")
+    # the baseline of public safety sets the start share nearly alone: the second wave's
+    # points fit the 41% better than the first wave's space-filling ones
+    miss = (first["safe_public_start"] - 0.41).abs()
+    assert miss[first["wave"] == 2].median() < miss[first["wave"] == 1].median()
+    assert loaded.space.names == ["safe_public_baseline", "safe_neighbourhood_baseline"]
+
+
+def test_a_resumed_match_reruns_nothing_and_agrees(tiny_run):
+    folder, first = tiny_run
+    again = pd.read_parquet(folder / "results" / "design.parquet")
+    pd.testing.assert_frame_equal(first, again)
+    waves = pd.read_csv(folder / "results" / "waves.csv")
+    assert (waves["failed"] == 0).all()
+    assert (folder / "runs" / "wave2.points.npy").is_file()
+
+
+def test_the_tiny_match_ranks_the_mixes_over_its_draws(tiny_run):
+    folder, _ = tiny_run
+    ranking = pd.read_csv(folder / "results" / "robustness.csv")
+    assert set(ranking["scenario"]) == {"lighting_only", "committees_only"}
+    assert ranking["p_best_per_usd"].sum() == pytest.approx(1.0)
+    draws = pd.read_csv(folder / "results" / "robustness_draws.csv")
+    assert len(draws) == 6 and draws["extra_cost_musd"].gt(0).all()
+    sobol = pd.read_csv(folder / "results" / "sensitivity.csv")
+    assert set(sobol["output"]) == {"safe_public_change", "plan_minus_baseline_safe_public_change"}
+    assert (sobol["ST_low"] <= sobol["ST"]).all() and (sobol["ST"] <= sobol["ST_high"]).all()
+    report = (folder / "results" / "README.md").read_text()
+    assert "Policy robustness" in report and "Sensitivity" in report
+
+
+def _interacting(u):
+    return u[:, 0] + 2 * u[:, 1] ** 2 + 1.5 * u[:, 0] * u[:, 2]
+
+
+def test_sobol_on_an_emulator_recovers_the_functions_indices():
+    from experiments.emulator_sensitivity import emulator_sobol
+    from experiments.sensitivity import sample, sobol_indices
+
+    space = Space(["a", "b", "c", "d"], np.zeros(4), np.ones(4), np.zeros(4, bool))
+    rng = np.random.default_rng(4)
+    u = rng.random((150, 4))
+    data = pd.DataFrame(u, columns=space.names).assign(y=_interacting(u)
+                                                       + 0.02 * rng.standard_normal(150))
+    found = emulator_sobol(space, data, ["y"], samples=4096, bootstraps=8, seed=1)
+    problem = {"names": space.names, "bounds": [[0, 1]] * 4}
+    design = sample(problem, "sobol", 8192, seed=2)
+    truth = sobol_indices(problem, pd.DataFrame({"y": _interacting(design)}),
+                          num_resamples=50).set_index("parameter")["ST"]
+    found = found.set_index("parameter")
+    truth = truth.reindex(found.index)
+    # each true index inside the interval, the intervals resolved, d (inert) near zero
+    assert (found["ST_low"] <= truth + 0.01).all() and (truth - 0.01 <= found["ST_high"]).all()
+    assert found["resolved"].all()
+    assert found.loc["d", "ST"] < 0.02 and found.loc["b", "ST"] > 0.4
+    # an interaction: c matters in total more than alone
+    assert found.loc["c", "ST"] - found.loc["c", "S1"] > 0.02
