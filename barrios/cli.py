@@ -231,18 +231,23 @@ def _add_sensitivity(sub):
 
 
 def _add_calibrate(sub):
-    p = sub.add_parser("calibrate", help="fit parameters to the observed survey (ABC-SMC)",
-                       description="ABC-SMC calibration (pyabc) of the parameters a calibration file "
-                                   "names, against the observed survey shares and severe violence. "
-                                   "The SQLite history is kept in the output folder: the same command "
-                                   "again continues from the last finished generation. Writes "
-                                   "posterior marginal, pair and predictive figures, the parameter "
-                                   "table and (with write_scenario) the calibrated scenario.")
-    p.add_argument("calibration", type=Path, help="calibration file (TOML), e.g. experiments/calibrate_quito.toml")
+    p = sub.add_parser("calibrate", help="fit parameters to the survey and the evidence",
+                       description="Calibration of the parameters a calibration file names. With "
+                                   "method = \"history_matching\" (experiments/calibrate_joint.toml): "
+                                   "history matching with Gaussian-process emulators against the "
+                                   "survey, severe violence, victimization and published effects, "
+                                   "with hold-outs, Sobol indices on the emulators and a "
+                                   "policy-robustness table; each wave is stored, so the same "
+                                   "command again resumes. Otherwise ABC-SMC (pyabc; "
+                                   "experiments/calibrate_quito.toml), whose SQLite history the same "
+                                   "command continues. Both write their report, figures and (with "
+                                   "write_scenario) the calibrated scenario.")
+    p.add_argument("calibration", type=Path,
+                   help="calibration file (TOML), e.g. experiments/calibrate_joint.toml")
     p.add_argument("--no-predictive", action="store_true",
-                   help="skip the posterior predictive runs and figure")
+                   help="ABC-SMC: skip the posterior predictive runs and figure")
     p.add_argument("--outputs-only", action="store_true",
-                   help="sample no more: write the outputs from the stored history")
+                   help="ABC-SMC: sample no more; write the outputs from the stored history")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -565,14 +570,30 @@ def _status(error: Exception) -> int | None:
     from experiments.store import ExperimentChanged, StoreBusy, WriteFailed
     from experiments.study import AllRunsFailed
 
-    if isinstance(error, BadInput | StoreBusy | ExperimentChanged):
+    if isinstance(error, BadInput | StoreBusy | ExperimentChanged) or _extra(error):
         return EXIT_BAD_INPUT  # what the user gave cannot be used: nothing was done
     if isinstance(error, AllRunsFailed | WriteFailed | OSError):
         return EXIT_FAILED     # the work was done, or began, and failed
     return None
 
 
+EXTRAS = {"solara": "app", "ipyvue": "app", "ipyvuetify": "app", "altair": "app",
+          "uvicorn": "app", "starlette": "app", "pyabc": "calibrate", "sqlalchemy": "calibrate",
+          "bokeh": "cluster"}
+"""Modules of the optional extras (pyproject.toml), by the extra that installs them."""
+
+
+def _extra(error: Exception) -> str | None:
+    """The extra a missing module belongs to (None: not a missing optional package)."""
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return EXTRAS.get(error.name.split(".")[0].lower())
+    return None
+
+
 def _one_line(error: Exception) -> str:
+    if extra := _extra(error):
+        return (f"this command needs the '{extra}' extra, which is not installed (no module "
+                f"{error.name}): pip install 'barrios[{extra}]'")
     if isinstance(error, OSError) and error.filename:
         return f"{error.filename}: could not write ({error.strerror})"
     return " ".join(str(error).split())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.12 and install Barrios with its test dependencies.
-# Idempotent: reinstalls only when pyproject.toml is newer than the last install.
+# Create .venv with Python 3.12 and install Barrios with every extra and its test tools,
+# at the exact versions the tests use (constraints.txt). Idempotent: reinstalls only when
+# pyproject.toml or constraints.txt is newer than the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +20,8 @@ stamp=.venv/.installed
 if [ ! -x .venv/bin/python ]; then
   "$(find_python)" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  .venv/bin/python -m pip install --quiet -e ".[all,test]" -c constraints.txt
   touch "$stamp"
 fi

@@ -316,3 +316,16 @@ def test_the_calibration_takes_its_prior_from_the_evidence_where_there_is_one(tm
     assert lighting[:2] == PARAMETERS["lighting_perception_effect"].evidence[:2]
     memory = _prior_range("memory_decay", Prior(), tmp_path / "c.toml")
     assert memory[:2] == PARAMETERS["memory_decay"].plausible
+
+
+def test_a_missing_extra_is_one_line_naming_it(monkeypatch, capsys):
+    """An analyst who installed only the core gets told which extra the workshop needs."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "solara", None)   # import solara raises ModuleNotFoundError
+    for name in [m for m in sys.modules if m.startswith("workshop")]:
+        monkeypatch.delitem(sys.modules, name)
+    status = main(["app", "--port", "8799"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert "barrios[app]" in err and "solara" in err
