@@ -26,6 +26,14 @@ SCALE = {**{k: REGISTRY[k].display.scale for k in OUTCOMES},
          "usd_per_pp_safe_public": 1e-6, "usd_per_pp_safe_neighbourhood": 1e-6}
 
 
+CALIBRATED = ("Intervention effects on crime start from meta-analyses; the perception and "
+              "offending parameters are calibrated jointly (history matching) to the 2023 and "
+              "2025 survey figures (41%→50%, 51%→62%), 8 homicides per 100,000, a "
+              "victimization level and published effects of the programmes, each measured by "
+              "its evaluation design in the model; see docs/calibration.md and "
+              "docs/parameters.md.")
+
+
 def _fmt(x: float, digits: int = 1) -> str:
     return "—" if x is None or not math.isfinite(x) else f"{x:,.{digits}f}"
 
@@ -140,14 +148,12 @@ def markdown(result: Comparison) -> str:
               "- The intervals show the spread between replications of the same scenario "
               "(chance in who meets whom, who is victimized, who talks with whom). They do "
               "not include uncertainty about the model's parameters; see `barrios "
-              "sensitivity` for that.",
+              "sensitivity` and the policy-robustness table of the calibration "
+              "(results/calibration/README.md) for that.",
               "- A difference whose interval excludes 0 is larger than the noise of the "
               "simulation; it is still conditional on the model's assumptions.", "",
               "## Assumptions", "",
-              "- Intervention effects on crime are literature values; the perception "
-              "parameters and the severe share are calibrated (ABC-SMC) to the 2023 and 2025 "
-              "survey figures (41%→50%, 51%→62%) and 8 homicides per 100,000; see "
-              "docs/parameters.md.",
+              f"- {CALIBRATED}",
               "- Costs use each scenario's unit costs (assumptions documented in the scenario "
               "files), booked daily from the start date.",
               "- The synthetic city is Quito-like, not Quito's real barrios.", ""]
@@ -179,8 +185,7 @@ def to_html(result: Comparison) -> str:
               "<h2>How sure are we</h2><p>Intervals show the spread between replications, not "
               "uncertainty about parameters. A difference whose interval excludes 0 is larger "
               "than simulation noise, under the model's assumptions.</p>",
-              "<h2>Assumptions</h2><ul><li>Behavioural parameters: literature values or set by "
-              "hand to reproduce the 2023 survey (docs/parameters.md).</li><li>Unit costs: "
+              f"<h2>Assumptions</h2><ul><li>{esc(CALIBRATED)}</li><li>Unit costs: "
               "assumptions documented in the scenario files.</li><li>The city is synthetic and "
               "Quito-like.</li></ul></body></html>"]
     return "\n".join(parts)
