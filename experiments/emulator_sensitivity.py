@@ -6,8 +6,11 @@ would need days. Two uncertainties are in each interval:
 
 - the Monte Carlo error of the Sobol estimate on the emulator (SALib's bootstrap), small
   for a large design;
-- the emulator's own: the indices are recomputed on emulators refitted to bootstrap
-  resamples of the runs (the between-emulator spread).
+- the emulator's own, from the runs it was fitted to: a delete-a-group jackknife (the
+  runs split at random into ``groups`` groups; the indices recomputed on emulators
+  refitted without each group; variance (G − 1)/G · Σ (θ₍g₎ − θ̄)²). A bootstrap would
+  resample runs with replacement, and a Gaussian process reads a duplicated run as a run
+  without noise: its fits then chase the noise and the indices scatter for that reason.
 
 The reported index is the one on the emulator fitted to every run; its interval is
 ± 1.96 times the root of the sum of both variances. Convergence: the same on half the
@@ -31,7 +34,7 @@ RESOLVED = 0.05
 
 
 def emulator_sobol(space: Space, data: pd.DataFrame, outputs: list[str], *,
-                   samples: int = 4096, bootstraps: int = 20, restarts: int = 1,
+                   samples: int = 4096, groups: int = 10, restarts: int = 1,
                    seed: int = 0) -> pd.DataFrame:
     """S1 and ST per output and parameter, with intervals that include the emulator's
     uncertainty, from the runs in ``data`` (parameter columns and output columns)."""
@@ -42,22 +45,23 @@ def emulator_sobol(space: Space, data: pd.DataFrame, outputs: list[str], *,
     for output in outputs:
         y = data[output].to_numpy(dtype=float)
         ok = np.isfinite(y)
-        estimates = _bootstrap(problem, design, u[ok], y[ok], output, bootstraps, restarts, seed)
-        rows.append(_summarise(estimates, output, samples))
+        estimates = _jackknife(problem, design, u[ok], y[ok], output, groups, restarts, seed)
+        rows.append(_summarise(estimates, output, samples, groups))
     return pd.concat(rows, ignore_index=True)
 
 
-def _bootstrap(problem, design, u, y, output, bootstraps, restarts, seed) -> pd.DataFrame:
-    """Indices on the emulator of every run (bootstrap 0) and of ``bootstraps`` resamples."""
-    rng = np.random.default_rng(seed)
+def _jackknife(problem, design, u, y, output, groups, restarts, seed) -> pd.DataFrame:
+    """Indices on the emulator of every run (``left_out`` −1) and on the emulators
+    refitted without each group of runs."""
+    assignment = np.arange(len(y)) % groups
+    np.random.default_rng(seed).shuffle(assignment)
     out = []
-    for b in range(bootstraps + 1):
-        take = np.arange(len(y)) if b == 0 else rng.integers(len(y), size=len(y))
-        emulator = Emulator(restarts=restarts, seed=b).fit(u[take], y[take])
+    for g in range(-1, groups):
+        keep = assignment != g
+        emulator = Emulator(restarts=restarts, seed=0).fit(u[keep], y[keep])
         predicted = pd.DataFrame({output: emulator.mean_at(design)})
-        full = sobol_indices(problem, predicted, num_resamples=200, seed=seed)
-        row = full.assign(bootstrap=b)
-        if b == 0:
+        row = sobol_indices(problem, predicted, num_resamples=200, seed=seed).assign(left_out=g)
+        if g == -1:
             half = sobol_indices(problem, predicted, num_resamples=200, seed=seed,
                                  base_samples=len(design) // (len(problem["names"]) + 2) // 2)
             row = row.assign(ST_half=half["ST"].to_numpy(), S1_half=half["S1"].to_numpy())
@@ -65,20 +69,21 @@ def _bootstrap(problem, design, u, y, output, bootstraps, restarts, seed) -> pd.
     return pd.concat(out, ignore_index=True)
 
 
-def _summarise(estimates: pd.DataFrame, output: str, samples: int) -> pd.DataFrame:
-    main = estimates[estimates["bootstrap"] == 0].set_index("parameter")
-    resampled = estimates[estimates["bootstrap"] > 0].groupby("parameter")
+def _summarise(estimates: pd.DataFrame, output: str, samples: int, groups: int) -> pd.DataFrame:
+    main = estimates[estimates["left_out"] == -1].set_index("parameter")
+    refits = estimates[estimates["left_out"] >= 0]
     rows = []
     for name, row in main.iterrows():
         entry = {"output": output, "parameter": name, "base_samples": samples}
         for index in ("S1", "ST"):
-            between = resampled[index].std().get(name, 0.0) if len(resampled) else 0.0
+            values = refits.loc[refits["parameter"] == name, index].to_numpy()
+            jackknife = float(np.sqrt((groups - 1) / groups * ((values - values.mean()) ** 2).sum()))
             monte_carlo = row[f"{index}_conf"] / Z95
-            half_width = Z95 * float(np.sqrt(between ** 2 + monte_carlo ** 2))
+            half_width = Z95 * float(np.sqrt(jackknife ** 2 + monte_carlo ** 2))
             entry.update({index: row[index], f"{index}_low": row[index] - half_width,
                           f"{index}_high": row[index] + half_width,
                           f"{index}_half_width": half_width, f"{index}_half": row[f"{index}_half"],
-                          f"{index}_emulator_sd": between})
+                          f"{index}_emulator_sd": jackknife})
         entry["resolved"] = entry["ST_half_width"] <= RESOLVED
         rows.append(entry)
     return pd.DataFrame(rows).sort_values("ST", ascending=False)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from experiments.effects import EFFECT_OUTCOMES
 from experiments.evaluation import EvaluationResult
+from experiments.plots import finish_grid
 from experiments.reporting import fmt, interval, markdown_table, render
 from experiments.scenario_files import scenario_summary
 from simulation.interventions import INTERVENTIONS
@@ -297,10 +298,5 @@ def event_figure(result: EvaluationResult, path: Path):
         ax.set_ylabel("log ratio, treated / control" if kind == "count" else "points", fontsize=7)
         ax.set_xlabel("months from the start", fontsize=7)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(outcomes):]:
-        ax.set_visible(False)
-    fig.suptitle("Event study: treated minus control, relative to the months before "
-                 "(flat before 0 when the arms are comparable)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    finish_grid(fig, axes, len(outcomes), "Event study: treated minus control, relative to the "
+                "months before (flat before 0 when the arms are comparable)", path)

@@ -95,7 +95,7 @@ SENSITIVITY_OUTPUTS = ["safe_public_change", "safe_neighbourhood_change",
 class EmulatorSensitivity(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: list(SENSITIVITY_OUTPUTS))
     samples: int = Field(4096, ge=64, le=1_048_576)   # Sobol base samples (a power of two)
-    bootstraps: int = Field(20, ge=0, le=500)          # emulators refitted to resampled runs
+    groups: int = Field(10, ge=2, le=100)               # jackknife: emulators refitted without each
 
 
 class Robustness(StrictModel):
@@ -479,7 +479,7 @@ def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
     inside = region[np.all((x >= box.low) & (x <= box.high), axis=1)]
     outputs = [o for o in config.outputs if o in inside]
     table = emulator_sobol(box, inside, outputs, samples=config.samples,
-                           bootstraps=config.bootstraps, restarts=loaded.spec.matching.restarts,
+                           groups=config.groups, restarts=loaded.spec.matching.restarts,
                            seed=loaded.spec.seed)
     return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),

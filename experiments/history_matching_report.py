@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.history_matching import MatchResult, write_scenario
+from experiments.plots import finish_grid
 from experiments.reporting import fmt, markdown_table, render
 from simulation.parameters import PARAMETERS
 
@@ -36,22 +37,32 @@ def parameter_table(result: MatchResult) -> pd.DataFrame:
 
 def observation_rows(result: MatchResult) -> list[dict]:
     """Each observation: observed, at the calibrated point, over the not-ruled-out set
-    of the whole fit, and, for a held-out one, over the set its own fit left (the test)."""
+    of the whole fit, and, for a held-out one, over the set its own fit left (the test).
+    A published effect agrees when the model's interval meets the published one (a
+    study's interval or null band, not its centre, is what it established)."""
     rows = []
     for _, r in result.predictions.iterrows():
         scale = 100 if _is_share(r["observation"]) else 1
         held = bool(r["held_out"])
         low, high = ((r["holdout_low_90"], r["holdout_high_90"]) if held
                      else (r["predicted_low_90"], r["predicted_high_90"]))
+        entry = result.loaded.entries.get(r["observation"])
+        if entry is not None:
+            published = (entry.low, entry.high) if entry.low is not None else (entry.effect,) * 2
+            observed = f"{fmt(published[0], 1)} to {fmt(published[1], 1)}"
+            agrees = low <= published[1] and published[0] <= high
+        else:
+            observed = fmt(scale * r["observed"], 2)
+            agrees = low <= r["observed"] <= high
         rows.append({"observation": r["observation"] + (" (held out)" if held else ""),
-                     "observed": fmt(scale * r["observed"], 2),
+                     "observed": observed,
                      "at the calibrated point": fmt(scale * r["predicted_at_best"], 2),
                      "not ruled out, 90%": f"{fmt(scale * r['predicted_low_90'], 2)} to "
                                            f"{fmt(scale * r['predicted_high_90'], 2)}",
                      "held out: predicted without it, 90%":
                          f"{fmt(scale * low, 2)} to {fmt(scale * high, 2)} "
                          f"(±{fmt(scale * (high - low) / 2, 2)})" if held else "",
-                     "observed inside": "yes" if low <= r["observed"] <= high else "no"})
+                     "agrees": "yes" if agrees else "no"})
     return rows
 
 
@@ -169,13 +180,8 @@ def nroy_figure(result: MatchResult, params: pd.DataFrame, path: Path):
         ax.axvline(r["default_before"], color="grey", lw=1, ls="--")
         ax.set_title(name, fontsize=7)
         ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(names):]:
-        ax.set_visible(False)
-    fig.suptitle("Not ruled out after the last wave (histogram over the prior range); "
-                 "green: calibrated; dashed: the value before", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    finish_grid(fig, axes, len(names), "Not ruled out by any observation (histogram over the "
+                "prior range); green: calibrated; dashed: the value before", path, fontsize=8)
 
 
 def terminal_text(result: MatchResult) -> str:

@@ -116,3 +116,15 @@ def _paint():
     except EOFError:
         return
     draw_perception(bands, observed, title, Path(path))
+
+
+def finish_grid(fig, axes, used: int, title: str, path: Path, fontsize: int = 9):
+    """A grid of panels done: the unused ones hidden, the title set, saved and closed."""
+    import matplotlib.pyplot as plt
+
+    for ax in list(axes.flat)[used:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=fontsize)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -77,7 +77,8 @@ def ranking(table: pd.DataFrame) -> pd.DataFrame:
                      "pp_per_musd_median": float(part["pp_per_musd"].median()),
                      "pp_per_musd_5": float(part["pp_per_musd"].quantile(0.05)),
                      "pp_per_musd_95": float(part["pp_per_musd"].quantile(0.95))})
-    return pd.DataFrame(rows).sort_values("p_best_per_usd", ascending=False, ignore_index=True)
+    return pd.DataFrame(rows).sort_values(["p_best_per_usd", "pp_per_musd_median"],
+                                          ascending=False, ignore_index=True)
 
 
 def flips(table: pd.DataFrame, draws: pd.DataFrame, order: pd.DataFrame) -> pd.DataFrame:
@@ -87,8 +88,9 @@ def flips(table: pd.DataFrame, draws: pd.DataFrame, order: pd.DataFrame) -> pd.D
     ranking."""
     pivot = {m: table.pivot(index="draw", columns="scenario", values=m)
              for m in ("pp_per_musd", "gain_pp")}
-    by_value = list(order["scenario"])[:2]
-    by_gain = list(order.sort_values("p_largest_gain", ascending=False)["scenario"])[:2]
+    by_value = list(order["scenario"])[:2]   # most often best, then by median (ties at 0)
+    by_gain = list(order.sort_values(["p_largest_gain", "gain_pp_median"],
+                                     ascending=False)["scenario"])[:2]
     value_margin = pivot["pp_per_musd"][by_value[0]] - pivot["pp_per_musd"][by_value[1]]
     gain_margin = pivot["gain_pp"][by_gain[0]] - pivot["gain_pp"][by_gain[1]]
     rows = []

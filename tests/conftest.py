@@ -96,6 +96,14 @@ def fresh_model() -> BarriosModel:
 # per 500 inhabitants (~400 residents) for 0.1 years, so a run takes well under a second.
 
 QUITO = SCENARIOS / "quito_2023_2025.toml"
+TINY_CITY = """
+[city]
+width = 6
+height = 12
+population = 200_000
+inhabitants_per_agent = 500
+"""
+"""The tiny city as a study file's ``[city]`` table (about 400 residents)."""
 TINY_SCENARIO = f"""extend = "{QUITO.as_posix()}"
 name = "tiny"
 

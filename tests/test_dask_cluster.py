@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pandas.testing import assert_frame_equal
 
-from conftest import SCENARIOS, write_tiny_experiment
+from conftest import SCENARIOS, TINY_CITY, write_tiny_experiment
 from barrios.cli import main
 from experiments.store import load_results, load_timeseries
 from experiments.execution import Execution
@@ -170,11 +170,7 @@ baseline = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
 seed = 3
 [run]
 years = 0.1
-[city]
-inhabitants_per_agent = 500
-width = 6
-height = 12
-population = 200_000
+{TINY_CITY}
 [targets]
 safe_public_start = {{ observed = 0.41 }}
 [priors.safe_public_baseline]

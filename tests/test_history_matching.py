@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from types import SimpleNamespace
 
-from conftest import SCENARIOS
+from conftest import SCENARIOS, TINY_CITY
 from barrios.cli import main
 from experiments.emulator import Emulator, Space, validate
 from experiments.history_matching import (LoadedMatching, Observation, implausibility,
@@ -117,13 +117,7 @@ results = "results"
 
 [run]
 years = 0.3
-
-[city]
-inhabitants_per_agent = 500
-width = 6
-height = 12
-population = 200_000
-
+{TINY_CITY}
 [targets]
 safe_public_start = {{ observed = 0.41 }}
 safe_neighbourhood_start = {{ observed = 0.51 }}
@@ -144,7 +138,7 @@ restarts = 1
 [sensitivity]
 outputs = ["safe_public_change", "plan_minus_baseline_safe_public_change"]
 samples = 64
-bootstraps = 2
+groups = 3
 
 [robustness]
 reference = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
@@ -228,7 +222,7 @@ def test_sobol_on_an_emulator_recovers_the_functions_indices():
     u = rng.random((150, 4))
     data = pd.DataFrame(u, columns=space.names).assign(y=_interacting(u)
                                                        + 0.02 * rng.standard_normal(150))
-    found = emulator_sobol(space, data, ["y"], samples=4096, bootstraps=8, seed=1)
+    found = emulator_sobol(space, data, ["y"], samples=4096, groups=8, seed=1)
     problem = {"names": space.names, "bounds": [[0, 1]] * 4}
     design = sample(problem, "sobol", 8192, seed=2)
     truth = sobol_indices(problem, pd.DataFrame({"y": _interacting(design)}),
