@@ -1,12 +1,14 @@
-"""Make the posterior medians in scenarios/calibrated.toml the model's defaults.
+"""Make the calibrated values in scenarios/calibrated.toml the model's defaults.
 
     .venv/bin/python scripts/adopt_calibration.py [scenarios/calibrated.toml]
 
 Rewrites the default of each fitted parameter in simulation/parameters.py and points its
 source to the calibration's results, so the code says where each number came from. Run it
-after `barrios calibrate experiments/calibrate_quito.toml` when the posterior median passes
-the full-scale check (README, "Calibration"); then regenerate docs/parameters.md with
-`barrios params --markdown > docs/parameters.md`.
+after `barrios calibrate experiments/calibrate_joint.toml` (history matching: the most
+plausible point) or `experiments/calibrate_quito.toml` (ABC-SMC: the posterior median) when
+the values pass the full-scale check (docs/calibration.md); then regenerate
+docs/parameters.md with `barrios params --markdown > docs/parameters.md`. A parameter
+adopted from an earlier calibration loses that calibration's label.
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PARAMETERS = ROOT / "simulation" / "parameters.py"
 ADOPTED = "ABC-SMC posterior median (results/calibration/parameters.md)"
+ADOPTED_MATCHED = ("history matching to the survey, severe violence, victimization and "
+                   "published effects: the most plausible point (results/calibration/README.md)")
+LABELS = (ADOPTED, ADOPTED_MATCHED)
 WIDTH = 100
 
 
-def adopt(text: str, values: dict[str, float]) -> str:
-    """Return parameters.py's text with each named default replaced by its fitted value."""
+def adopt(text: str, values: dict[str, float], label: str = ADOPTED) -> str:
+    """Return parameters.py's text with each named default replaced by its fitted value
+    and its source ending with ``label`` (the calibration that fitted it)."""
     for name, value in values.items():
         pattern = re.compile(rf"(\n    {name}: float = _\w+\(\n\s+)([-+0-9.eE_]+)(,.*?\n(\s+)source=)"
                              r"(.*?)(,\n\s+meaning=)", re.S)
@@ -33,8 +39,9 @@ def adopt(text: str, values: dict[str, float]) -> str:
         if match is None:
             raise SystemExit(f"error: {PARAMETERS.name}: no declaration of {name!r} to update")
         source = ast.literal_eval(f"({match.group(5)})")
-        if ADOPTED not in source:
-            source = f"{source}; {ADOPTED}"
+        for old in LABELS:
+            source = source.replace(f"; {old}", "").replace(old, "").strip("; ")
+        source = f"{source}; {label}" if source else label
         literal = _wrapped(source, len(match.group(4)) + len("source="))
         text = (text[:match.start()] + match.group(1) + f"{value:.4g}" + match.group(3)
                 + literal + match.group(6) + text[match.end():])
@@ -57,8 +64,10 @@ def _wrapped(text: str, indent: int) -> str:
 
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "scenarios" / "calibrated.toml"
-    values = tomllib.loads(path.read_text())["parameters"]
-    PARAMETERS.write_text(adopt(PARAMETERS.read_text(), values))
+    text = path.read_text()
+    values = tomllib.loads(text)["parameters"]
+    label = ADOPTED_MATCHED if "history matching" in text else ADOPTED
+    PARAMETERS.write_text(adopt(PARAMETERS.read_text(), values, label))
     print(f"updated {len(values)} defaults in {PARAMETERS.relative_to(ROOT)} from {path}")
 
 
