@@ -48,7 +48,8 @@ def analysis_seconds() -> dict:
     import pandas as pd
 
     from experiments.emulator_sensitivity import emulator_sobol
-    from experiments.history_matching import _not_ruled_out, fit_emulators, load_matching
+    from experiments.history_matching import load_matching
+    from experiments.implausibility import fit_emulators, not_ruled_out
 
     loaded = load_matching(FILE)
     data = pd.read_parquet(DESIGN)
@@ -58,7 +59,7 @@ def analysis_seconds() -> dict:
     emulators = fit_emulators(loaded, data, spec.matching.restarts)
     out["fit_emulators"] = time.perf_counter() - start
     start = time.perf_counter()
-    _not_ruled_out(loaded, emulators, loaded.space.latin_hypercube(spec.matching.candidates, 1))
+    not_ruled_out(loaded, [emulators], loaded.space.latin_hypercube(spec.matching.candidates, 1))
     out["not_ruled_out_search"] = time.perf_counter() - start
     start = time.perf_counter()
     emulator_sobol(loaded.space, data, spec.sensitivity.outputs, samples=spec.sensitivity.samples,

@@ -43,7 +43,9 @@ from pydantic import Field
 
 from experiments import effects
 from experiments.calibration import Prior, Survey, _check_outputs, _prior_range
-from experiments.emulator import Emulator, Space, validate
+from experiments.emulator import Emulator, Space
+from experiments.implausibility import (FINAL_POINTS, final_predictions, fit_emulators, in_region,
+                                        not_ruled_out, plausible_box, top_up, validation_table)
 from experiments.evaluation import (LoadedEvaluation, _hook, analyse_run, load_evaluation,
                                    panel_columns)
 from experiments.evidence import Entry, EvidenceTable
@@ -400,10 +402,6 @@ class MatchResult:
     files: list[Path] = field(default_factory=list)
 
 
-FINAL_POINTS = 1000
-"""How many not-ruled-out points the final predictions and robustness draws come from."""
-
-
 def history_match(loaded: LoadedMatching, out: Path | None = None,
                   execution: Execution = Execution()) -> MatchResult:
     """Run the waves (resuming stored runs), then the final emulators and their checks.
@@ -427,12 +425,12 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             sets.append(fit_emulators(loaded, region, spec.restarts))
             candidates = loaded.space.latin_hypercube(spec.candidates,
                                                       seed=loaded.spec.seed + 100 * number)
-            nroy = _not_ruled_out(loaded, sets, candidates)
+            nroy = not_ruled_out(loaded, sets, candidates)
             # the share among uniform candidates estimates the volume not ruled out
             wave.non_implausible_share = float(len(nroy) / len(candidates))
             wave.region_runs = len(region)
             last = number == spec.waves
-            nroy = _top_up(loaded, sets, nroy, FINAL_POINTS if last else spec.points,
+            nroy = top_up(loaded, sets, nroy, FINAL_POINTS if last else spec.points,
                            loaded.spec.seed + number)
             if last or len(nroy) < 2:
                 break
@@ -441,27 +439,12 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             points = nroy[loaded.space.names].to_numpy()[take]
         validation = validation_table(loaded, region, spec)
         without_holdouts = nroy
-        nroy, best, predictions = _final(loaded, sets, without_holdouts, candidates)
+        nroy, best, predictions = final_predictions(loaded, sets, without_holdouts, candidates)
         result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
                              validation, without_holdouts, region=region)
         result.sensitivity = _sensitivity(loaded, region, nroy)
         result.robustness = _robustness(loaded, folder, result, execution, client)
     return result
-
-
-def in_region(loaded, sets: list[dict[str, Emulator]], data: pd.DataFrame,
-              cutoff: float) -> pd.DataFrame:
-    """The runs whose points no earlier wave's emulators put above ``cutoff``."""
-    if not sets:
-        return data
-    worst = _worst(loaded, sets, data[loaded.space.names].to_numpy())
-    return data[worst < cutoff].reset_index(drop=True)
-
-
-def _worst(loaded, sets, x: np.ndarray, held: bool = False) -> np.ndarray:
-    """The largest implausibility of each point over every wave's emulators."""
-    return np.max([implausibility(loaded, emulators, x, held=held).max(axis=1).to_numpy()
-                   for emulators in sets], axis=0)
 
 
 def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
@@ -484,15 +467,6 @@ def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
     return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),
                         runs=len(inside))
-
-
-def plausible_box(space: Space, nroy: pd.DataFrame) -> Space:
-    """Each parameter's range over the not-ruled-out points (the prior's if none)."""
-    if len(nroy) < 2:
-        return space
-    low = np.array([nroy[n].min() for n in space.names])
-    high = np.array([nroy[n].max() for n in space.names])
-    return Space(list(space.names), low, np.maximum(high, low * (1 + 1e-9) + 1e-12), space.log)
 
 
 def _robustness(loaded, folder, result, execution, client) -> dict | None:
@@ -536,24 +510,6 @@ def _stored_points(folder: Path, name: str, points: np.ndarray) -> np.ndarray:
     return points
 
 
-def _top_up(loaded, sets, nroy: pd.DataFrame, wanted: int, seed: int,
-            rounds: int = 20, held: bool = False) -> pd.DataFrame:
-    """Enough not-ruled-out points for the next wave: when the uniform candidates leave
-    fewer than ``wanted``, candidates drawn around those that remain (a Gaussian step of
-    5% of each range in the unit cube) are tested too."""
-    rng = np.random.default_rng(seed)
-    names = loaded.space.names
-    for _ in range(rounds):
-        if len(nroy) >= wanted or len(nroy) == 0:
-            break
-        u = loaded.space.to_unit(nroy[names].to_numpy())
-        near = u[rng.integers(len(u), size=4 * wanted)]
-        near = np.clip(near + 0.05 * rng.standard_normal(near.shape), 0, 1)
-        found = _not_ruled_out(loaded, sets, loaded.space.from_unit(near), held=held)
-        nroy = pd.concat([nroy, found], ignore_index=True)
-    return nroy
-
-
 def _run_wave(loaded, folder, number, points, execution, client) -> Wave:
     definition = {**loaded.definition(), "wave": number,
                   "points": np.round(points, 12).tolist()}
@@ -565,112 +521,6 @@ def _run_wave(loaded, folder, number, points, execution, client) -> Wave:
         barrios = store.dataset("barrios")
     outputs = wave_outputs(loaded, runs, panels, barrios).assign(wave=number)
     return Wave(number, points, outputs, report)
-
-
-def outputs_to_fit(loaded: LoadedMatching) -> list[str]:
-    """Every observed output (held out or not) and the rises the sensitivity reads."""
-    names = [o.name for o in loaded.observations]
-    return list(dict.fromkeys([*names, "safe_public_change", "safe_neighbourhood_change",
-                               "plan_minus_baseline_safe_public_change",
-                               "plan_minus_baseline_safe_neighbourhood_change"]))
-
-
-def fit_emulators(loaded: LoadedMatching, data: pd.DataFrame, restarts: int) -> dict[str, Emulator]:
-    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
-    out = {}
-    for name in outputs_to_fit(loaded):
-        if name not in data:
-            continue
-        y = data[name].to_numpy(dtype=float)
-        ok = np.isfinite(y)
-        out[name] = Emulator(restarts=restarts, seed=0).fit(u[ok], y[ok])
-    return out
-
-
-def implausibility(loaded: LoadedMatching, emulators: dict[str, Emulator], x: np.ndarray,
-                   held: bool = False) -> pd.DataFrame:
-    """Each observation's implausibility at each point (held-out ones only if ``held``)."""
-    u = loaded.space.to_unit(x)
-    out = {}
-    for obs in loaded.observations:
-        if obs.held_out and not held:
-            continue
-        mean, sd = emulators[obs.name].predict(u)
-        out[obs.name] = np.abs(obs.observed - mean) / np.sqrt(
-            sd ** 2 + obs.sd ** 2 + obs.discrepancy ** 2)
-    return pd.DataFrame(out)
-
-
-def _not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:
-    """The candidates whose largest implausibility, over every wave's emulators (``sets``:
-    a list of emulator dicts, or one dict) and the observations not held out (every one
-    with ``held``), is below the cut-off."""
-    sets = [sets] if isinstance(sets, dict) else sets
-    worst = _worst(loaded, sets, candidates, held=held)
-    frame = pd.DataFrame(candidates, columns=loaded.space.names)
-    frame["max_implausibility"] = worst
-    return frame[worst < loaded.spec.matching.cutoff].reset_index(drop=True)
-
-
-def _final(loaded, sets, without_holdouts: pd.DataFrame, candidates):
-    """The not-ruled-out set of every observation (the calibration) and each observation's
-    predictions (the last wave's emulators): at the most plausible point and over that
-    set; a held-out observation also over the set its own fit left
-    (``without_holdouts``): the hold-out test."""
-    emulators = sets[-1]
-    pool = without_holdouts[loaded.space.names].to_numpy() if len(without_holdouts) else candidates
-    nroy = _not_ruled_out(loaded, sets, pool, held=True)
-    if any(o.held_out for o in loaded.observations):
-        nroy = _top_up(loaded, sets, nroy, FINAL_POINTS, loaded.spec.seed, held=True)
-    best, rows = _best(loaded, emulators, nroy if len(nroy) else without_holdouts, candidates)
-    for row, obs in zip(rows, loaded.observations):
-        if obs.held_out:
-            row.update(_spread(emulators[obs.name], loaded.space, without_holdouts, "holdout"))
-    return nroy, best, pd.DataFrame(rows)
-
-
-def _best(loaded, emulators, nroy, candidates) -> tuple[dict[str, float], list[dict]]:
-    """The most plausible candidate (smallest sum of squared implausibilities, every
-    observation) among ``nroy`` (or all candidates, if empty), and each observation's
-    prediction there and over ``nroy``."""
-    pool = nroy[loaded.space.names].to_numpy() if len(nroy) else candidates
-    imp = implausibility(loaded, emulators, pool, held=True)
-    best = pool[int(np.argmin((imp.to_numpy() ** 2).sum(axis=1)))]
-    rows = []
-    for obs in loaded.observations:
-        mean_best, sd_best = emulators[obs.name].predict(loaded.space.to_unit(best[None, :]))
-        rows.append({"observation": obs.name, "kind": obs.kind, "held_out": obs.held_out,
-                     "observed": obs.observed, "observed_sd": obs.sd,
-                     "predicted_at_best": float(mean_best[0]), "best_sd": float(sd_best[0]),
-                     **_spread(emulators[obs.name], loaded.space,
-                               pd.DataFrame(pool, columns=loaded.space.names), "predicted")})
-    return dict(zip(loaded.space.names, map(float, best))), rows
-
-
-def _spread(emulator, space, points: pd.DataFrame, prefix: str) -> dict:
-    """Mean and 90% interval of the model's mean output over ``points``: the parameters'
-    uncertainty and the emulator's (one draw from its predictive distribution each)."""
-    means, sds = emulator.predict(space.to_unit(points[space.names].to_numpy()))
-    draws = means + sds * np.random.default_rng(0).standard_normal(len(means))
-    low, high = np.percentile(draws, [5, 95])
-    return {f"{prefix}_mean": float(draws.mean()), f"{prefix}_low_90": float(low),
-            f"{prefix}_high_90": float(high)}
-
-
-def validation_table(loaded: LoadedMatching, data: pd.DataFrame, spec: Matching) -> pd.DataFrame:
-    """Each emulator checked on a random ``validation_share`` of the runs held back."""
-    rng = np.random.default_rng(loaded.spec.seed + 7)
-    held = rng.random(len(data)) < spec.validation_share
-    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
-    rows = []
-    for name in outputs_to_fit(loaded):
-        if name not in data:
-            continue
-        y = data[name].to_numpy(dtype=float)
-        ok = np.isfinite(y)
-        check = validate(u[ok], y[ok], held[ok], restarts=spec.restarts)
-        rows.append({"output": name, **check})
-    return pd.DataFrame(rows)
 
 
 def write_scenario(result: MatchResult, path: Path):

@@ -17,8 +17,8 @@ from types import SimpleNamespace
 from conftest import SCENARIOS, TINY_CITY
 from barrios.cli import main
 from experiments.emulator import Emulator, Space, validate
-from experiments.history_matching import (LoadedMatching, Observation, implausibility,
-                                          load_matching, _not_ruled_out)
+from experiments.history_matching import LoadedMatching, Observation, load_matching
+from experiments.implausibility import implausibility, not_ruled_out
 
 
 def _truth(u):
@@ -92,7 +92,7 @@ class _Toy:
 
 def test_implausibility_rules_out_what_the_data_exclude():
     x = np.random.default_rng(0).random((4000, 2))
-    nroy = _not_ruled_out(_toy(), [{"y": _Toy(0.01)}], x)
+    nroy = not_ruled_out(_toy(), [{"y": _Toy(0.01)}], x)
     band = 3 * np.sqrt(0.01 ** 2 + 0.02 ** 2)
     assert nroy["x"].between(0.3 - band, 0.3 + band).all()
     # nothing inside the band is ruled out, and z, which does not matter, stays free

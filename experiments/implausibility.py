@@ -1,0 +1,167 @@
+"""The emulator side of history matching: fitting one emulator per output, the
+implausibility of candidate parameter sets, the set not ruled out (over every wave's
+emulators, Vernon et al. 2010), its predictions, and the emulators' validation.
+
+``loaded`` is a ``LoadedMatching`` (``experiments.history_matching``): what is read here
+is its parameter space, its observations (value, sd, discrepancy, held out or not), its
+seed and its ``[matching]`` settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from experiments.emulator import Emulator, Space, validate
+
+
+FINAL_POINTS = 1000
+"""How many not-ruled-out points the final predictions and robustness draws come from."""
+
+
+def in_region(loaded, sets: list[dict[str, Emulator]], data: pd.DataFrame,
+              cutoff: float) -> pd.DataFrame:
+    """The runs whose points no earlier wave's emulators put above ``cutoff``."""
+    if not sets:
+        return data
+    largest = worst(loaded, sets, data[loaded.space.names].to_numpy())
+    return data[largest < cutoff].reset_index(drop=True)
+
+
+def worst(loaded, sets, x: np.ndarray, held: bool = False) -> np.ndarray:
+    """The largest implausibility of each point over every wave's emulators."""
+    return np.max([implausibility(loaded, emulators, x, held=held).max(axis=1).to_numpy()
+                   for emulators in sets], axis=0)
+
+
+def plausible_box(space: Space, nroy: pd.DataFrame) -> Space:
+    """Each parameter's range over the not-ruled-out points (the prior's if none)."""
+    if len(nroy) < 2:
+        return space
+    low = np.array([nroy[n].min() for n in space.names])
+    high = np.array([nroy[n].max() for n in space.names])
+    return Space(list(space.names), low, np.maximum(high, low * (1 + 1e-9) + 1e-12), space.log)
+
+
+def top_up(loaded, sets, nroy: pd.DataFrame, wanted: int, seed: int,
+            rounds: int = 20, held: bool = False) -> pd.DataFrame:
+    """Enough not-ruled-out points for the next wave: when the uniform candidates leave
+    fewer than ``wanted``, candidates drawn around those that remain (a Gaussian step of
+    5% of each range in the unit cube) are tested too."""
+    rng = np.random.default_rng(seed)
+    names = loaded.space.names
+    for _ in range(rounds):
+        if len(nroy) >= wanted or len(nroy) == 0:
+            break
+        u = loaded.space.to_unit(nroy[names].to_numpy())
+        near = u[rng.integers(len(u), size=4 * wanted)]
+        near = np.clip(near + 0.05 * rng.standard_normal(near.shape), 0, 1)
+        found = not_ruled_out(loaded, sets, loaded.space.from_unit(near), held=held)
+        nroy = pd.concat([nroy, found], ignore_index=True)
+    return nroy
+
+
+def outputs_to_fit(loaded) -> list[str]:
+    """Every observed output (held out or not) and the rises the sensitivity reads."""
+    names = [o.name for o in loaded.observations]
+    return list(dict.fromkeys([*names, "safe_public_change", "safe_neighbourhood_change",
+                               "plan_minus_baseline_safe_public_change",
+                               "plan_minus_baseline_safe_neighbourhood_change"]))
+
+
+def fit_emulators(loaded, data: pd.DataFrame, restarts: int) -> dict[str, Emulator]:
+    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
+    out = {}
+    for name in outputs_to_fit(loaded):
+        if name not in data:
+            continue
+        y = data[name].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        out[name] = Emulator(restarts=restarts, seed=0).fit(u[ok], y[ok])
+    return out
+
+
+def implausibility(loaded, emulators: dict[str, Emulator], x: np.ndarray,
+                   held: bool = False) -> pd.DataFrame:
+    """Each observation's implausibility at each point (held-out ones only if ``held``)."""
+    u = loaded.space.to_unit(x)
+    out = {}
+    for obs in loaded.observations:
+        if obs.held_out and not held:
+            continue
+        mean, sd = emulators[obs.name].predict(u)
+        out[obs.name] = np.abs(obs.observed - mean) / np.sqrt(
+            sd ** 2 + obs.sd ** 2 + obs.discrepancy ** 2)
+    return pd.DataFrame(out)
+
+
+def not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:
+    """The candidates whose largest implausibility, over every wave's emulators (``sets``:
+    a list of emulator dicts, or one dict) and the observations not held out (every one
+    with ``held``), is below the cut-off."""
+    sets = [sets] if isinstance(sets, dict) else sets
+    largest = worst(loaded, sets, candidates, held=held)
+    frame = pd.DataFrame(candidates, columns=loaded.space.names)
+    frame["max_implausibility"] = largest
+    return frame[largest < loaded.spec.matching.cutoff].reset_index(drop=True)
+
+
+def final_predictions(loaded, sets, without_holdouts: pd.DataFrame, candidates):
+    """The not-ruled-out set of every observation (the calibration) and each observation's
+    predictions (the last wave's emulators): at the most plausible point and over that
+    set; a held-out observation also over the set its own fit left
+    (``without_holdouts``): the hold-out test."""
+    emulators = sets[-1]
+    pool = without_holdouts[loaded.space.names].to_numpy() if len(without_holdouts) else candidates
+    nroy = not_ruled_out(loaded, sets, pool, held=True)
+    if any(o.held_out for o in loaded.observations):
+        nroy = top_up(loaded, sets, nroy, FINAL_POINTS, loaded.spec.seed, held=True)
+    best, rows = most_plausible(loaded, emulators, nroy if len(nroy) else without_holdouts, candidates)
+    for row, obs in zip(rows, loaded.observations):
+        if obs.held_out:
+            row.update(spread(emulators[obs.name], loaded.space, without_holdouts, "holdout"))
+    return nroy, best, pd.DataFrame(rows)
+
+
+def most_plausible(loaded, emulators, nroy, candidates) -> tuple[dict[str, float], list[dict]]:
+    """The most plausible candidate (smallest sum of squared implausibilities, every
+    observation) among ``nroy`` (or all candidates, if empty), and each observation's
+    prediction there and over ``nroy``."""
+    pool = nroy[loaded.space.names].to_numpy() if len(nroy) else candidates
+    imp = implausibility(loaded, emulators, pool, held=True)
+    best = pool[int(np.argmin((imp.to_numpy() ** 2).sum(axis=1)))]
+    rows = []
+    for obs in loaded.observations:
+        mean_best, sd_best = emulators[obs.name].predict(loaded.space.to_unit(best[None, :]))
+        rows.append({"observation": obs.name, "kind": obs.kind, "held_out": obs.held_out,
+                     "observed": obs.observed, "observed_sd": obs.sd,
+                     "predicted_at_best": float(mean_best[0]), "best_sd": float(sd_best[0]),
+                     **spread(emulators[obs.name], loaded.space,
+                               pd.DataFrame(pool, columns=loaded.space.names), "predicted")})
+    return dict(zip(loaded.space.names, map(float, best))), rows
+
+
+def spread(emulator, space, points: pd.DataFrame, prefix: str) -> dict:
+    """Mean and 90% interval of the model's mean output over ``points``: the parameters'
+    uncertainty and the emulator's (one draw from its predictive distribution each)."""
+    means, sds = emulator.predict(space.to_unit(points[space.names].to_numpy()))
+    draws = means + sds * np.random.default_rng(0).standard_normal(len(means))
+    low, high = np.percentile(draws, [5, 95])
+    return {f"{prefix}_mean": float(draws.mean()), f"{prefix}_low_90": float(low),
+            f"{prefix}_high_90": float(high)}
+
+
+def validation_table(loaded, data: pd.DataFrame, spec) -> pd.DataFrame:
+    """Each emulator checked on a random ``validation_share`` of the runs held back."""
+    rng = np.random.default_rng(loaded.spec.seed + 7)
+    held = rng.random(len(data)) < spec.validation_share
+    u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
+    rows = []
+    for name in outputs_to_fit(loaded):
+        if name not in data:
+            continue
+        y = data[name].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        check = validate(u[ok], y[ok], held[ok], restarts=spec.restarts)
+        rows.append({"output": name, **check})
+    return pd.DataFrame(rows)
