@@ -30,7 +30,8 @@ for step in ${steps[*]}; do
     evidence)     # results/evidence/
       $B evidence --out $RUNS/evidence --quiet ;;
     sensitivity)  # results/sensitivity/quito/ (Morris screening of 78 parameters)
-      $B sensitivity experiments/sensitivity_quito.toml --morris-only --out $RUNS/sensitivity --quiet ;;
+      $B sensitivity experiments/sensitivity_quito.toml --morris-only --out $RUNS/sensitivity \
+        --report results/sensitivity/quito --quiet ;;
     compare)      # README, "Comparing intervention mixes"
       $B compare scenarios/baseline_2023.toml scenarios/quito_2023_2025.toml \
         scenarios/*_only.toml scenarios/mano_dura.toml --replications 10 --out $RUNS/compare --quiet ;;
