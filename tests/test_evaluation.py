@@ -44,6 +44,10 @@ attractiveness_risk_effect = 0.0
 arrest_probability_per_offence = 0.0
 fear_stay_home_strength = 0.0
 offender_choice_sensitivity = 0.0  # offenders do not pick barrios by how promising they look
+# Light reassures (the largest direct effect the fear evidence allows: barrios params),
+# so the evidence test's "lighting makes people feel safer" has an effect to find
+# whatever the calibrated default.
+lighting_perception_effect = 0.012
 # Frequent offending, so that a few replications measure the effect precisely.
 offending_propensity_mean = 0.06
 offences_per_offender_phase = 0.6
