@@ -363,3 +363,15 @@ def test_cli_rejects_bad_app_options(capsys):
             main(args)
         assert exc.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_the_server_says_which_addresses_to_open_and_warns_off_loopback():
+    from workshop.server import announcement
+
+    local = announcement("127.0.0.1", 8765)
+    assert local == ["Barrios workshop app: http://127.0.0.1:8765  (Ctrl-C to stop)"]
+    room = announcement("0.0.0.0", 8765)
+    assert not any("0.0.0.0:8765" in line for line in room)   # no browser opens that
+    assert "http://127.0.0.1:8765" in " ".join(room)
+    assert room[-1].startswith("warning:") and "network" in room[-1]
+    assert announcement("::1", 9000)[0] == "Barrios workshop app: http://[::1]:9000  (Ctrl-C to stop)"

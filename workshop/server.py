@@ -8,7 +8,9 @@ telemetry and version check are off. The language and scale are passed to the pa
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import sys
 import warnings
 
@@ -57,8 +59,8 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, lang: str = "es",
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
                             log_level="warning", ws_ping_interval=20, ws_ping_timeout=60)
     server = uvicorn.Server(config)
-    shown = f"[{host}]" if ":" in host else host
-    announce(f"Barrios workshop app: http://{shown}:{port}  (Ctrl-C to stop)")
+    for line in announcement(host, port):
+        announce(line)
     sys.stdout.flush()
     if warm:
         COMPARISONS.warm(DEFAULT_SEED, scale)
@@ -66,3 +68,49 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, lang: str = "es",
         server.run()
     finally:
         COMPARISONS.shutdown()
+
+
+def announcement(host: str, port: int) -> list[str]:
+    """What the server says when it starts: the addresses to open (for a wildcard host,
+    this machine's own addresses, never 0.0.0.0, which no browser can open) and, for any
+    host other than loopback, a warning that others on the network can reach the page."""
+    urls = [f"http://{_bracketed(a)}:{port}" for a in _reachable(host)]
+    lines = [f"Barrios workshop app: {urls[0]}  (Ctrl-C to stop)"]
+    lines += [f"  also: {url}" for url in urls[1:]]
+    if not _loopback(host):
+        lines.append("warning: the page is open to anyone who can reach this machine on the "
+                     "network (--host " + host + "); use it on the workshop's network only and "
+                     "stop it afterwards")
+    return lines
+
+
+def _reachable(host: str) -> list[str]:
+    if host not in ("0.0.0.0", "::", ""):
+        return [host]
+    found = []
+    try:  # the address of the interface a packet would leave by (nothing is sent)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        found += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None,
+                                                            socket.AF_INET)]
+    except OSError:
+        pass
+    outside = [a for a in dict.fromkeys(found) if not _loopback(a)]
+    return [*outside, "127.0.0.1"]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
