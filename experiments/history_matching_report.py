@@ -14,6 +14,7 @@ import pandas as pd
 from experiments.history_matching import MatchResult, write_scenario
 from experiments.plots import finish_grid
 from experiments.reporting import fmt, markdown_table, render
+from simulation.outcomes import OUTCOMES
 from simulation.parameters import PARAMETERS
 
 
@@ -67,7 +68,8 @@ def observation_rows(result: MatchResult) -> list[dict]:
 
 
 def _is_share(name: str) -> bool:
-    return name.startswith(("safe_", "victimization"))
+    """A share 0-1 of the outcome registry (shown in percent); evidence is in its own unit."""
+    return name in OUTCOMES and OUTCOMES[name].unit.startswith("share")
 
 
 def write_outputs(result: MatchResult) -> list[Path]:

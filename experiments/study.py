@@ -23,6 +23,7 @@ the same schema base, reader, run verb and fingerprint around pyabc's sampler.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +125,10 @@ def scenario_definition(loaded: LoadedScenario) -> dict:
             "barrio_table": table_digest(loaded.city_table), "model": model_digest()}
 
 
+@functools.cache
 def model_digest() -> str:
-    """Hash of the model's source files (``simulation/*.py``)."""
+    """Hash of the model's source files (``simulation/*.py``), read once per process (a
+    study asks for it for every scenario it runs)."""
     import simulation
 
     return source_digest(Path(simulation.__file__).parent)

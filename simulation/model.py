@@ -73,11 +73,9 @@ class BarriosModel(mesa.Model):
         self.valid_barrios = np.flatnonzero(self.city.valid)
         self.city.layer("legitimacy")[:] = params.legitimacy_baseline
         self.initial_disorder = self.city.layer("disorder").copy()
-        self.severe_chance = victimization.severe_chance(self.city, params)  # monthly
 
         self.population = pop = Population(self.city, params, c.inhabitants_per_agent, self.rng)
         offending.init_propensity(pop, self.city, params, self.rng)
-        self.propensity_target = offending.target_propensity(pop, self.city, params)
         perception.init_baselines(pop, params, self.rng)
 
         self.start_date = scenario.run.start
@@ -219,8 +217,7 @@ class BarriosModel(mesa.Model):
             committee.mature()  # an existing committee installed its alarm long ago
         city.layer("police_presence")[:] = self.police.expected_presence()
         recruitment.settle(city, self._recruitment_target())
-        self.severe_chance = victimization.severe_chance(city, params)
-        self.propensity_target = offending.target_propensity(pop, city, params)
+        self._barrio_risks()
         self.reference = perception.reference_environment(city, params)
         env_p, env_n = perception.environment(city, params, self.reference)
         self._targets = perception.targets(pop, params, env_p, env_n)
@@ -261,8 +258,15 @@ class BarriosModel(mesa.Model):
         offending.reach_prevention(pop, tl.treated["youth_prevention"], params)
         pop.included[:] = pop.migrant & tl.treated["migrant_inclusion"][pop.home]
         recruitment.adjust(self.city, params, self._recruitment_target())
-        self.severe_chance = victimization.severe_chance(self.city, params)
-        self.propensity_target = offending.target_propensity(pop, self.city, params)
+        self._barrio_risks()
+
+    def _barrio_risks(self):
+        """What follows from the barrios' recruitment and legitimacy, set monthly (and
+        once settled): each barrio's chance that an incident is severe, and where each
+        youth's propensity to offend is heading."""
+        self.severe_chance = victimization.severe_chance(self.city, self.params)
+        self.propensity_target = offending.target_propensity(self.population, self.city,
+                                                             self.params)
 
     def _recruitment_target(self) -> np.ndarray:
         t = self.timeline.treated

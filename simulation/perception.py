@@ -17,7 +17,6 @@ import numpy as np
 from numba import njit
 
 
-
 PATHWAYS: dict[str, dict[str, float]] = {
     "less victimization": {"own_victimization_drop": 0.0, "victimization_scar": 0.0,
                            "tie_victimization_drop": 0.0, "neighbourhood_incident_drop": 0.0},
