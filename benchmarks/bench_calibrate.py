@@ -80,6 +80,7 @@ def main() -> int:
               "waves": spec["matching"]["waves"], "points_per_wave": spec["matching"]["points"]}
     runs_minutes = per_point * result["waves"] * result["points_per_wave"] / 60
     result["projected_run_minutes"] = runs_minutes
+    print(json.dumps(result), flush=True)  # the runs' figure, before the longer analysis
     if DESIGN.exists():
         analysis = analysis_seconds()
         result.update(analysis)
