@@ -222,7 +222,10 @@ def write_calibrated_scenario(loaded, table, summary, path: Path, results: Path)
              "# simulation/parameters.py carries these values as defaults when they pass the",
              "# full-scale check (README, \"Calibration\"; tests/test_calibration_fit.py).", "",
              'name = "calibrated"',
-             'description = "Posterior-median parameter values from the ABC-SMC calibration"', "",
+             'description = "Posterior-median parameter values from the ABC-SMC calibration"',
+             'title = "Calibrated parameter values (ABC)"',
+             'title_es = "Valores calibrados de los parámetros (ABC)"',
+             'kind = "parameters"   # not an intervention mix: the workshop does not offer it', "",
              "[parameters]"]
     for r in table.itertuples():
         lines.append(f"{r.parameter} = {float(f'{r.posterior_median:.4g}')!r}"

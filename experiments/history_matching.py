@@ -540,7 +540,10 @@ def write_scenario(result: MatchResult, path: Path):
         "# simulation/parameters.py carries these values as defaults "
         "(scripts/adopt_calibration.py).", "",
         'name = "calibrated"',
-        'description = "Parameter values from the joint calibration (history matching)"', "",
+        'description = "Parameter values from the joint calibration (history matching)"',
+        'title = "Calibrated parameter values"',
+        'title_es = "Valores calibrados de los parámetros"',
+        'kind = "parameters"   # not an intervention mix: the workshop does not offer it', "",
         "[parameters]"]
     space, nroy = loaded.space, result.nroy
     for i, name in enumerate(space.names):

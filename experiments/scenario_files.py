@@ -31,7 +31,7 @@ from simulation.interventions import INTERVENTIONS
 from simulation.parameters import check_parameter
 
 __all__ = ["LoadedScenario", "change", "from_scenario", "load_scenario", "nest", "override",
-           "scenario_summary"]
+           "scenario_summary", "scenario_title"]
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: a DataFrame has no truth value to compare
@@ -60,7 +60,12 @@ def load_scenario(path: Path | str) -> LoadedScenario:
     path = existing_file(path, "scenario file")
     layers = _load_chain(path, ())
     merged, origin = _merge_layers(layers)
-    merged["name"] = layers[-1][1].get("name", path.stem)  # a name is never inherited
+    top = layers[-1][1]
+    merged["name"] = top.get("name", path.stem)  # a name is never inherited, nor what
+    for key in ("title", "title_es", "kind"):    # the file is called or what it is for
+        merged.pop(key, None)
+        if key in top:
+            merged[key] = top[key]
     return _finish(merged, origin, path, tuple(p for p, _ in layers))
 
 
@@ -351,6 +356,13 @@ def _check_unique(table: pd.DataFrame, columns: list[str], path: Path, key: str,
 
 
 # --- summary -----------------------------------------------------------------------
+
+
+def scenario_title(scenario: Scenario, lang: str = "en") -> str:
+    """The scenario's human name in ``lang`` ("es" or "en"): its title, else its name."""
+    if lang == "es" and scenario.title_es:
+        return scenario.title_es
+    return scenario.title or scenario.name
 
 
 def scenario_summary(loaded: LoadedScenario, *, seed: int | None = None,

@@ -12,6 +12,7 @@ sets; their registry is ``simulation.interventions``); the ``[parameters]`` tabl
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
 
@@ -121,6 +122,14 @@ class Observed(StrictModel):
 class Scenario(StrictModel):
     name: str = Field("scenario", pattern=NAME)
     description: str = ""
+    title: str = Field("", max_length=80)
+    """A human name for reports and the workshop ("Lighting only"); "" shows ``name``."""
+    title_es: str = Field("", max_length=80)
+    """The same in Spanish; "" falls back to ``title``."""
+    kind: Literal["mix", "parameters", "menu"] = "mix"
+    """What the file is: an intervention ``mix`` a city could run (the workshop offers
+    these), a set of ``parameters`` for others to extend (calibrated values), or a priced
+    ``menu`` switched off for budget experiments."""
     run: RunConfig = RunConfig()
     city: CityConfig = CityConfig()
     parameters: dict[str, float] = Field(default_factory=dict)

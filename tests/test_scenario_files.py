@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from experiments.files import BadInput
-from experiments.scenario_files import LoadedScenario, load_scenario, scenario_summary
+from experiments.scenario_files import LoadedScenario, load_scenario, scenario_summary, scenario_title
 from simulation.timeline import ramp_fraction
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -214,6 +214,14 @@ def test_toml_syntax_error_names_the_line():
     assert "column" in message
 
 
+def test_title_and_kind_belong_to_the_file_not_its_parent():
+    write("parent.toml", 'title = "Parent"\ntitle_es = "Padre"\nkind = "menu"\n')
+    write("child.toml", 'extend = "parent.toml"\n')
+    parent, child = load_scenario("parent.toml").scenario, load_scenario("child.toml").scenario
+    assert (scenario_title(parent, "es"), parent.kind) == ("Padre", "menu")
+    assert (scenario_title(child, "es"), child.kind) == ("child", "mix")
+
+
 def test_toml_syntax_error_in_the_parent_names_the_parent():
     write("parent.toml", "[run\n")
     write("child.toml", 'extend = "parent.toml"\n')
@@ -226,7 +234,8 @@ def test_toml_syntax_error_in_the_parent_names_the_parent():
 def test_unknown_top_level_key():
     write("bad.toml", "foo = 1\n")
     assert error("bad.toml") == ("bad.toml: foo: unknown key; expected one of name, "
-                                 "description, run, city, parameters, interventions, "
+                                 "description, title, title_es, kind, run, city, "
+                                 "parameters, interventions, "
                                  "observed, extend")
 
 
