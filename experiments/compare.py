@@ -14,7 +14,7 @@ Schema: the scenario files and the flags. Design: scenarios x replications. Anal
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ class Comparison:
     scenarios: list[LoadedScenario]  # as they ran (after --years and --scale)
     seed: int = 0              # the comparison's seed (replication k uses its child k)
     replications: int = 0
+    overrides: dict[str, float] = field(default_factory=dict)  # {"years": .., "scale": ..} given
 
 
 def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
@@ -70,7 +71,8 @@ def compare(paths: list[Path | str], *, replications: int = 30, seed: int = 0,
         stored = store.runs()
     stored = stored[stored["replication"] < replications]
     table, groups = analyse(successful(stored, folder), names)
-    return Comparison(report, folder, table, groups, loaded, seed, replications)
+    overrides = {k: v for k, v in (("years", years), ("scale", scale)) if v is not None}
+    return Comparison(report, folder, table, groups, loaded, seed, replications, overrides)
 
 
 def _distinct_names(loaded: list[LoadedScenario], names: list[str]):
