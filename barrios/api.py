@@ -130,17 +130,20 @@ def _execution(workers, scheduler, progress, retry_failed=False) -> Execution:
 def compare(scenarios: Sequence[str | Path], *, replications: int = 30, seed: int = 0,
             years: float | None = None, scale: float | None = None,
             out: Path | str | None = None, workers: int | None = None,
-            scheduler: str | None = None, progress: bool = False):
+            scheduler: str | None = None, progress: bool = False, lang: str = "en"):
     """Every scenario on common random numbers; writes comparison.csv/.parquet, groups.csv,
-    comparison.png and report.md/.html to the result folder. Returns the Comparison
-    (``table``: one row per scenario and outcome; ``groups``; ``folder``)."""
+    comparison.png, cost_gain.png and report.md/.html (in ``lang``: "en" or "es") to the
+    result folder. Returns the Comparison (``table``: one row per scenario and outcome;
+    ``groups``; ``folder``)."""
     from experiments.compare import compare as run_comparison
     from experiments.compare_report import write_outputs
+    from experiments.reporting import check_lang
 
+    check_lang(lang)  # before the runs, not after
     result = run_comparison(list(scenarios), replications=replications, seed=seed, years=years,
                             scale=scale, out=check_out(out),
                             execution=_execution(workers, scheduler, progress))
-    result.files = write_outputs(result)
+    result.files = write_outputs(result, lang)
     return result
 
 

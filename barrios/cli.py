@@ -183,13 +183,16 @@ def _add_compare(sub):
                                    "violence, cost and US$ per percentage point gained (means with "
                                    "95%% intervals and paired differences against the first "
                                    "scenario). Writes comparison.csv/.parquet, groups.csv, "
-                                   "comparison.png, report.md and report.html.")
+                                   "comparison.png, cost_gain.png, report.md and report.html.")
     p.add_argument("scenarios", type=Path, nargs="+", help="scenario files; the first is the reference")
     p.add_argument("--replications", type=_replications, default=30, help="replications per scenario (default 30)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the common random numbers (default 0)")
     p.add_argument("--years", type=_years, help="years to simulate (default: each scenario's)")
     p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
                    help="inhabitants per agent (default: each scenario's)")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="language of the report, figures and table (default: en; es: Spanish, "
+                        "decimal commas)")
     _execution_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -405,8 +408,8 @@ def cmd_compare(args) -> int:
     result = barrios.compare(args.scenarios, replications=args.replications, seed=args.seed,
                              years=args.years, scale=args.scale, out=args.out,
                              workers=args.workers, scheduler=args.scheduler,
-                             progress=not args.quiet)
-    print(terminal_text(result))
+                             progress=not args.quiet, lang=args.lang)
+    print(terminal_text(result, args.lang))
     print(f"\n{result.report}")
     print("Wrote " + ", ".join(f.name for f in result.files))
     return 0

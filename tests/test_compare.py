@@ -7,7 +7,9 @@ replications later reuse them (through the CLI).
 from __future__ import annotations
 
 import math
+import re
 import shutil
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ OPTIONS = {"seed": 4, "years": 0.1, "scale": 500.0}
 TWO = Execution(workers=2, progress=False)
 CLI_OPTIONS = ["--seed", "4", "--years", "0.1", "--scale", "500"]
 OUTPUT_FILES = ["comparison.csv", "comparison.parquet", "groups.csv", "comparison.png",
-                "report.md", "report.html"]
+                "cost_gain.png", "report.md", "report.html"]
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +171,9 @@ def test_outputs_exist_and_name_every_scenario(compared):
             assert name in text, (report, name)
     assert "comparison.png" in (folder / "report.md").read_text()
     # the reports state the comparison's own replications and seed, not each file's
-    assert (folder / "report.md").read_text().count(
-        f"seed {OPTIONS['seed']}, 3 replication(s)") == len(NAMES)
+    md = (folder / "report.md").read_text()
+    assert "ran 3 times" in md and f"(seed {OPTIONS['seed']})" in md
+    assert md.count("seed = 4\nreplications = 3\n") == len(NAMES)  # the appendix, as run
     assert (folder / "report.html").read_text().lstrip().lower().startswith("<!doctype html>")
     text = terminal_text(result)
     assert all(name in text for name in NAMES)
@@ -218,10 +221,29 @@ def test_cli_compare_with_more_replications_reuses_stored_ones(compared, scenari
     assert_frame_equal(after[after["replication"] < 3].reset_index(drop=True), before)
     for name in OUTPUT_FILES:
         assert (folder / name).exists(), name
+    # the report states the settings the runs used: the flags', not the files' (3 years,
+    # 1 agent per 100 inhabitants), in the sentence and in the appendix
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "simulated for 0.1 years from January 1, 2023" in md and "3 years" not in md
+    assert "for every 500 inhabitants (400 agents)" in md and "every 100 inhabitants" not in md
+    assert "ran 4 times" in md and "(seed 4)" in md
+    for toml in re.findall(r"```toml\n(.*?)```", md, flags=re.DOTALL):
+        document = tomllib.loads(toml)
+        assert (document["run"]["years"], document["city"]["inhabitants_per_agent"]) == (0.1, 500)
+        assert (document["run"]["seed"], document["run"]["replications"]) == (4, 4)
+    assert "--replications 4 --seed 4 --years 0.1 --scale 500" in md
     table = pd.read_csv(folder / "comparison.csv")
     assert (table["replications"] == 4).all()
     copy = table[table["scenario"] == "base_copy"]
     assert (copy.loc[copy["outcome"].isin(list(OUTCOMES)), ["diff_mean", "diff_low", "diff_high"]] == 0).all().all()
+    # --lang es: the same runs (none new), reported in Spanish
+    code = main(["compare", *map(str, scenario_files), "--replications", "4", *CLI_OPTIONS,
+                 "--out", str(folder), "--quiet", "--lang", "es"])
+    captured = capsys.readouterr()
+    assert code == 0 and "0 run(s) done (0 failed), 12 already stored" in captured.out
+    assert "Diferencia frente a base_tiny" in captured.out
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "se simuló durante 0,1 años" in md and "--lang es" in md
 
 
 def test_scenarios_with_the_same_name_are_not_mixed(tmp_path, capsys):
