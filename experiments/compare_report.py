@@ -186,13 +186,34 @@ def settings_text(result: Comparison, lang: str) -> tuple[str, str]:
     return t("settings_differ") + " " + runs, markdown_table(rows)
 
 
-def programmes(item: LoadedScenario, lang: str) -> str:
-    """The programmes a scenario runs, by their names in ``lang``."""
-    active = item.scenario.interventions.active()
-    if not active:
-        return translator(STRINGS, lang)("no_programmes")
-    return ", ".join(INTERVENTIONS[k].label_es if lang == "es" else INTERVENTIONS[k].label_en
-                     for k in active)
+def programmes(item: LoadedScenario, reference: LoadedScenario, lang: str) -> str:
+    """A scenario in a line: the reference's programmes; for another scenario, the
+    programmes whose settings differ from the reference's (what the comparison is about)."""
+    t = translator(STRINGS, lang)
+    title = scenario_title(item.scenario, lang)
+    if item is reference:
+        active = list(item.scenario.interventions.active())
+        return t("reference_runs", title=title,
+                 programmes=_join([_programme(k, lang) for k in active], lang)
+                 if active else t("no_programmes"))
+    mine, theirs = (i.scenario.interventions.model_dump() for i in (item, reference))
+    changed = [k for k in INTERVENTIONS if mine.get(k) != theirs.get(k)]
+    if changed:
+        return t("changes", title=title, programmes=_join([_programme(k, lang) for k in changed], lang))
+    if item.scenario.parameters != reference.scenario.parameters:
+        return t("other_parameters", title=title)
+    return t("same_settings", title=title)
+
+
+def _programme(key: str, lang: str) -> str:
+    return INTERVENTIONS[key].label_es if lang == "es" else INTERVENTIONS[key].label_en
+
+
+def _join(items: list[str], lang: str) -> str:
+    """'a, b and c' / 'a, b y c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" y " if lang == "es" else " and ") + items[-1]
 
 
 def command(result: Comparison, lang: str) -> str:
@@ -313,8 +334,7 @@ def context(result: Comparison, lang: str) -> dict:
     return {"summary": headline(result, lang), "settings": settings,
             "settings_table": settings_table, "replications": result.replications,
             "reference": next(iter(names.values())),
-            "scenarios": [(scenario_title(i.scenario, lang), programmes(i, lang))
-                          for i in result.scenarios],
+            "scenarios": [programmes(i, result.scenarios[0], lang) for i in result.scenarios],
             "levels": markdown_table(table_rows(result, lang, paired=False)),
             "differences": markdown_table(table_rows(result, lang, paired=True))
             if len(names) > 1 else "",
@@ -411,11 +431,12 @@ def cost_gain_figure(result: Comparison, path: Path, lang: str = "en"):
                 for c in ("diff_mean", "diff_low", "diff_high")]
         ax.errorbar(cost[0], gain[0], xerr=_errors(*cost), yerr=_errors(*gain), fmt="o",
                     ms=5, capsize=3, color="tab:blue")
-        for x, y, n in zip(cost[0], gain[0], others):
-            ax.annotate(names[n], (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7)
-        ax.plot([0], [0], "kx")
-        ax.annotate(names[next(iter(names))], (0, 0), xytext=(5, -10),
-                    textcoords="offset points", fontsize=7)
+        ax.plot([0], [0], "kx")  # the reference (named in the title)
+        low, high = ax.get_xlim()
+        for x, y, n in zip(cost[0], gain[0], others):  # labels inward, to stay in the panel
+            right = x > (low + high) / 2
+            ax.annotate(names[n], (x, y), xytext=(-5 if right else 5, 4), fontsize=7,
+                        textcoords="offset points", ha="right" if right else "left")
         ax.axhline(0, color="grey", linewidth=0.7)
         ax.axvline(0, color="grey", linewidth=0.7)
         ax.set_title(t(f"panel_{measure}"), fontsize=9)

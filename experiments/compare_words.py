@@ -28,6 +28,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "one_year": {"en": "1 year", "es": "1 año"},
     "years": {"en": "{years} years", "es": "{years} años"},
     "no_programmes": {"en": "no programme", "es": "ningún programa"},
+    "reference_runs": {"en": "**{title}** (the reference) runs {programmes}.",
+                       "es": "**{title}** (la referencia) aplica {programmes}."},
+    "changes": {"en": "**{title}** changes {programmes}; everything else is as in the "
+                      "reference.",
+                "es": "**{title}** cambia {programmes}; todo lo demás, como en la referencia."},
+    "other_parameters": {"en": "**{title}** runs the reference's programmes with other model "
+                               "parameters.",
+                         "es": "**{title}** tiene los programas de la referencia con otros "
+                               "parámetros del modelo."},
+    "same_settings": {"en": "**{title}** has the reference's programmes and parameters.",
+                      "es": "**{title}** tiene los mismos programas y parámetros que la "
+                            "referencia."},
     "setting_start": {"en": "start", "es": "inicio"},
     "setting_years": {"en": "length", "es": "duración"},
     "setting_population": {"en": "inhabitants", "es": "habitantes"},
@@ -53,36 +65,35 @@ STRINGS: dict[str, dict[str, str]] = {
               "diferencias entre escenarios no se confunden con diferencias por azar entre "
               "simulaciones."},
     "compared_intro": {"en": "The first scenario is the reference; the others are measured "
-                             "against it. The programmes each scenario runs:",
+                             "against it.",
                        "es": "El primer escenario es la referencia; los demás se miden frente "
-                             "a él. Los programas de cada escenario:"},
+                             "a él."},
     # --- the first paragraph ----------------------------------------------------------------
     "only_one": {"en": "Only one scenario was run, so there is nothing to compare it with.",
                  "es": "Solo se simuló un escenario, así que no hay con qué compararlo."},
     "best_both": {
         "en": "Compared with *{reference}*, **{best}** raises perceived safety most: the "
-              "share of residents who feel safe in public spaces rises {public} more, and in "
-              "their own neighbourhood {neighbourhood} more, {cost} over {years}.",
+              "share of residents who feel safe in public spaces rises {public}, and in their "
+              "own neighbourhood {neighbourhood}, {cost} over {years}.",
         "es": "Frente a *{reference}*, **{best}** es el escenario que más eleva la percepción "
               "de seguridad: la proporción de personas que se sienten seguras en espacios "
-              "públicos sube {public} más, y en su propio barrio {neighbourhood} más, {cost} "
-              "en {years}."},
+              "públicos sube {public}, y en su propio barrio {neighbourhood}, {cost} en {years}."},
     "best_one": {
         "en": "Compared with *{reference}*, the scenario that most raises the share of "
-              "residents who feel safe {measure} is **{best}**: {gain} more, {cost} over "
-              "{years}.",
+              "residents who feel safe {measure} is **{best}**: {gain}, {cost} over {years}.",
         "es": "Frente a *{reference}*, el escenario que más eleva la proporción de personas "
-              "que se sienten seguras {measure} es **{best}**: {gain} más, {cost} en {years}."},
+              "que se sienten seguras {measure} es **{best}**: {gain}, {cost} en {years}."},
     "best_other": {
-        "en": "{measure_cap}, it is **{best}**: {gain} more, {cost} over {years}.",
-        "es": "{measure_cap}, es **{best}**: {gain} más, {cost} en {years}."},
+        "en": "{measure_cap}, it is **{best}**: {gain}, {cost} over {years}.",
+        "es": "{measure_cap}, es **{best}**: {gain}, {cost} en {years}."},
     "no_rise": {"en": "No scenario raises the share of residents who feel safe {measure} "
                       "above *{reference}*.",
                 "es": "Ningún escenario eleva la proporción de personas que se sienten seguras "
                       "{measure} por encima de *{reference}*."},
-    "gain": {"en": "{value} percentage points", "es": "{value} puntos porcentuales"},
-    "gain_interval": {"en": "{value} percentage points (95% interval {low} to {high})",
-                      "es": "{value} puntos porcentuales (intervalo del 95 %: {low} a {high})"},
+    "gain": {"en": "{value} percentage points more", "es": "{value} puntos porcentuales más"},
+    "gain_interval": {"en": "{value} percentage points more (95% interval {low} to {high})",
+                      "es": "{value} puntos porcentuales más (intervalo del 95 %: {low} a "
+                            "{high})"},
     "cost_more": {"en": "at an extra cost of US$ {amount} million",
                   "es": "con un costo adicional de US$ {amount} millones"},
     "cost_less": {"en": "while costing US$ {amount} million less",

@@ -173,6 +173,7 @@ def test_outputs_exist_and_name_every_scenario(compared):
     # the reports state the comparison's own replications and seed, not each file's
     md = (folder / "report.md").read_text()
     assert "ran 3 times" in md and f"(seed {OPTIONS['seed']})" in md
+    assert "**base_copy** has the reference's programmes and parameters." in md
     assert md.count("seed = 4\nreplications = 3\n") == len(NAMES)  # the appendix, as run
     assert (folder / "report.html").read_text().lstrip().lower().startswith("<!doctype html>")
     text = terminal_text(result)

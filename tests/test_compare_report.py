@@ -116,7 +116,7 @@ def test_the_first_paragraph_names_the_best_scenario_its_gain_cost_and_noise(cle
     assert f"**{plan}**" in text and f"*{base}*" in text
     for measure in ("public", "neighbourhood"):
         row = _row(clear, "quito_2023_2025", f"safe_{measure}_change")
-        gain = (f"{100 * row['diff_mean']:.1f} percentage points (95% interval "
+        gain = (f"{100 * row['diff_mean']:.1f} percentage points more (95% interval "
                 f"{100 * row['diff_low']:.1f} to {100 * row['diff_high']:.1f})")
         assert gain in text, gain
     extra = _row(clear, "quito_2023_2025", "cost_usd_total")["diff_mean"] / 1e6
@@ -139,6 +139,9 @@ def test_a_best_gain_within_the_noise_is_called_possibly_chance(tmp_path):
     assert row["diff_mean"] > 0 and row["diff_low"] < 0  # the construction, checked
     text = headline(result, "en")
     assert "**Committees only**" in text and "at no extra cost" in text
+    lines = context(result, "en")["scenarios"]
+    assert lines[2] == ("**Committees only** changes Safety committees (Barrios por la Vida); "
+                        "everything else is as in the reference.")
     assert "they may be chance" in text and "Both rises" not in text
     cells = context(result, "en")["differences"]
     assert "no clear gain" in cells and "no gain" in cells
