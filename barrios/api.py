@@ -238,42 +238,57 @@ def pathways(source: ScenarioLike, *, replications: int = 10, seed: int = 0,
 
 def evaluate(file: str | Path, *, replications: int | None = None, out: Path | str | None = None,
              report: Path | str | None = None, workers: int | None = None,
-             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False,
+             lang: str = "en"):
     """A virtual evaluation (randomized, hot-spot, catchment or matched design) of one
     programme; writes effects.csv/.parquet, estimates.parquet, event_study.csv,
-    balance.csv, effects.png, event_study.png and report.md/.html (to ``report``, default
-    the result folder). Returns the EvaluationResult (``effects``: per comparison,
-    outcome, group and measure over replications; ``estimates``: per replication)."""
+    balance.csv, arms.csv, effects.png, event_study.png and report.md/.html in ``lang``
+    ("en" or "es") to ``report`` (default the result folder). Returns the
+    EvaluationResult (``effects``: per comparison, outcome, group and measure over
+    replications; ``estimates``: per replication)."""
     from experiments.evaluation import evaluate as run_evaluation
     from experiments.evaluation import load_evaluation
     from experiments.evaluation_report import write_outputs
+    from experiments.reporting import check_lang
 
+    check_lang(lang)
     loaded = load_evaluation(file, replications=replications)
     if report is not None:
         writable_folder(Path(report), "--report", None)
     result = run_evaluation(loaded, check_out(out),
                             execution=_execution(workers, scheduler, progress, retry_failed))
-    result.files = write_outputs(result, Path(report) if report else None)
+    result.files = write_outputs(result, Path(report) if report else None, lang)
     return result
 
 
 def evidence(table: str | Path = "evidence/table.toml", *, replications: int | None = None,
              out: Path | str | None = None, report: Path | str = "results/evidence",
              only: Sequence[str] | None = None, workers: int | None = None,
-             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+             scheduler: str | None = None, progress: bool = False, retry_failed: bool = False,
+             lang: str = "en", report_only: bool = False):
     """Run the evaluation of every entry of the evidence table (or of the programmes in
-    ``only``) and write the validation report to ``report``: evidence.csv, forest.png,
-    README.md, report.html and each evaluation's report. Returns the EvidenceResult
-    (``table``: one row per entry with the published and simulated effects, the verdict
-    and the reason)."""
+    ``only``) and write the validation report to ``report`` in ``lang`` ("en" or "es"):
+    evidence.csv, forest.png, README.md, report.html and each evaluation's report. With
+    ``report_only``, run nothing: write the reports again from the tables already in
+    ``report``. Returns the EvidenceResult (``table``: one row per entry with the
+    published and simulated effects, the verdict and the reason)."""
+    from experiments.evaluation_report import write_outputs as write_evaluation
     from experiments.evidence import load_evidence, run_evidence
-    from experiments.evidence_report import write_outputs
+    from experiments.evidence_report import read_stored, write_outputs
+    from experiments.reporting import check_lang
 
+    check_lang(lang)
     loaded = load_evidence(table, replications=replications)
     writable_folder(Path(report), "--report", None)
-    result = run_evidence(loaded, only=only, out=check_out(out), report=Path(report),
-                          execution=_execution(workers, scheduler, progress, retry_failed))
-    write_outputs(result)
+    if report_only:
+        result = read_stored(loaded, Path(report))
+        for name, folder in result.reports.items():
+            write_evaluation(result.evaluations[name], folder, lang, evidence_table=loaded.path)
+    else:
+        result = run_evidence(loaded, only=only, out=check_out(out), report=Path(report),
+                              execution=_execution(workers, scheduler, progress, retry_failed),
+                              lang=lang)
+    write_outputs(result, lang)
     return result
 
 

@@ -274,6 +274,8 @@ def _add_evaluate(sub):
                    help="replications instead of the file's (stored runs are reused)")
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="folder for the tables, figures and report (default: the result folder)")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="language of the report and figures (default: en; es: Spanish, decimal commas)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     _execution_options(p)
     p.set_defaults(func=cmd_evaluate)
@@ -295,6 +297,10 @@ def _add_evidence(sub):
                    help="folder for the validation report (default results/evidence)")
     p.add_argument("--only", metavar="PROGRAMME", action="append",
                    help="only the entries of this programme (repeatable)")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="language of the reports and figures (default: en; es: Spanish, decimal commas)")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: write the reports again from the tables already in --report")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     _execution_options(p)
     p.set_defaults(func=cmd_evidence)
@@ -470,9 +476,9 @@ def cmd_evaluate(args) -> int:
     result = barrios.evaluate(args.evaluation, replications=args.replications, out=args.out,
                               report=args.report, workers=args.workers,
                               scheduler=args.scheduler, progress=not args.quiet,
-                              retry_failed=args.retry_failed)
+                              retry_failed=args.retry_failed, lang=args.lang)
     print(result.report)
-    print(terminal_text(result))
+    print(terminal_text(result, args.lang))
     print(f"Wrote {len(result.files)} files (tables, figures, report.md, report.html) in "
           f"{result.files[-1].parent}")
     return 0
@@ -485,8 +491,9 @@ def cmd_evidence(args) -> int:
     result = barrios.evidence(args.table, replications=args.replications, out=args.out,
                               report=args.report, only=args.only, workers=args.workers,
                               scheduler=args.scheduler, progress=not args.quiet,
-                              retry_failed=args.retry_failed)
-    print(terminal_text(result))
+                              retry_failed=args.retry_failed, lang=args.lang,
+                              report_only=args.report_only)
+    print(terminal_text(result, args.lang))
     print(f"Wrote the validation report in {result.folder}")
     return 0
 

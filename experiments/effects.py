@@ -50,22 +50,30 @@ class EffectOutcome:
     kind: Literal["count", "share"]
     by_group: bool                 # measured for women, men, youth, migrants as well
     weighted: bool                 # shares: residents-weighted; counts: d per resident
-    label: str
+    label_en: str
+    label_es: str
+
+    def label(self, lang: str = "en") -> str:
+        return self.label_es if lang == "es" else self.label_en
 
 
 EFFECT_OUTCOMES: dict[str, EffectOutcome] = {o.name: o for o in (
     EffectOutcome("incidents", "incidents", "count", False, False,
-                  "incidents (where they happen)"),
-    EffectOutcome("incidents_day", "incidents_day", "count", False, False, "incidents by day"),
+                  "incidents (where they happen)", "incidentes (donde ocurren)"),
+    EffectOutcome("incidents_day", "incidents_day", "count", False, False, "incidents by day",
+                  "incidentes de día"),
     EffectOutcome("incidents_night", "incidents_night", "count", False, False,
-                  "incidents at night"),
-    EffectOutcome("arrests", "arrests", "count", False, True, "residents arrested"),
-    EffectOutcome("victimization", "victims", "count", True, True, "residents victimized"),
+                  "incidents at night", "incidentes de noche"),
+    EffectOutcome("arrests", "arrests", "count", False, True, "residents arrested",
+                  "residentes detenidos"),
+    EffectOutcome("victimization", "victims", "count", True, True, "residents victimized",
+                  "residentes victimizados"),
     EffectOutcome("safe_public", "safe_public", "share", True, True,
-                  "feel safe in public spaces"),
+                  "feel safe in public spaces", "se sienten seguros en espacios públicos"),
     EffectOutcome("safe_neighbourhood", "safe_neighbourhood", "share", True, True,
-                  "feel safe in their neighbourhood"),
-    EffectOutcome("legitimacy", "legitimacy", "share", False, False, "police legitimacy"),
+                  "feel safe in their neighbourhood", "se sienten seguros en su barrio"),
+    EffectOutcome("legitimacy", "legitimacy", "share", False, False, "police legitimacy",
+                  "legitimidad de la policía"),
 )}
 """What ``barrios evaluate`` can measure, in report order."""
 

@@ -287,8 +287,9 @@ class EvidenceResult:
 
 def run_evidence(loaded: LoadedEvidence, *, only=None, out: Path | None = None,
                  report: Path = Path("results/evidence"),
-                 execution: Execution = Execution()) -> EvidenceResult:
-    """Run every evaluation the (selected) entries name, then judge each entry."""
+                 execution: Execution = Execution(), lang: str = "en") -> EvidenceResult:
+    """Run every evaluation the (selected) entries name (each writes its report in
+    ``lang``), then judge each entry."""
     from experiments.evaluation_report import write_outputs
 
     entries = loaded.entries(only)
@@ -303,7 +304,7 @@ def run_evidence(loaded: LoadedEvidence, *, only=None, out: Path | None = None,
             item = loaded.evaluations[name]
             results[name] = evaluate(item, root / item.name, execution, client)
             reports[name] = report / "evaluations" / item.name
-            write_outputs(results[name], reports[name])
+            write_outputs(results[name], reports[name], lang, evidence_table=loaded.path)
     rows = [judged_row(e, results.get(e.evaluation), loaded) for e in entries]
     return EvidenceResult(loaded, pd.DataFrame(rows), results, report, reports)
 

@@ -246,28 +246,108 @@ def test_matched_controls_share_their_treated_barrio_windows():
     assert (units.post[1] - units.post[0] == 6).all() and (units.pre[1] - units.pre[0] == 12).all()
 
 
-def test_barrios_evaluate_writes_its_report(tmp_path, capsys):
-    path = planted_files(tmp_path, replications=2, post=2)
-    status = main(["evaluate", str(path), "--out", str(tmp_path / "out"), "--workers", "1",
-                   "--quiet", "--report", str(tmp_path / "report")])
-    assert status == 0
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    """One small evaluation through the command line, its file asking for 16 replications
+    and ``--replications 2`` overriding it: the report must state the 2 that ran."""
+    folder = tmp_path_factory.mktemp("evaluate")
+    path = planted_files(folder, replications=16, post=2)
+    args = ["evaluate", str(path), "--out", str(folder / "out"), "--workers", "1", "--quiet",
+            "--report", str(folder / "report"), "--replications", "2"]
+    return folder, path, args
+
+
+def test_barrios_evaluate_writes_its_report(evaluated, capsys):
+    folder, _, args = evaluated
+    assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "Virtual evaluation: Street lighting (randomized)" in printed
+    assert "Virtual evaluation: Street lighting (randomized trial)" in printed
     assert "incidents at night" in printed
     for name in ("effects.csv", "effects.parquet", "estimates.parquet", "event_study.csv",
-                 "balance.csv", "effects.png", "event_study.png", "report.md", "report.html"):
-        assert (tmp_path / "report" / name).stat().st_size > 0, name
-    report = (tmp_path / "report" / "report.md").read_text()
+                 "balance.csv", "arms.csv", "effects.png", "event_study.png", "report.md",
+                 "report.html"):
+        assert (folder / "report" / name).stat().st_size > 0, name
+    report = (folder / "report" / "report.md").read_text()
     assert "## Are the arms comparable?" in report and "| darkness |" in report
-    effects = pd.read_csv(tmp_path / "report" / "effects.csv")
+    effects = pd.read_csv(folder / "report" / "effects.csv")
     assert set(effects["outcome"]) == {"incidents_day", "incidents_night", "safe_public"}
     assert (effects.loc[effects["measure"] != "percent_change", "replications"] == 2).all()
     # the panel is kept: evaluators can redo the analysis
     import barrios
 
-    panel = barrios.load_panel(tmp_path / "out")
+    panel = barrios.load_panel(folder / "out")
     assert {"incidents_night", "street_lighting", "safe_public"} <= set(panel.columns)
     assert panel["run_id"].nunique() == 2
+
+
+def _appendix(report: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(report.split("```toml\n")[1].split("```")[0])
+
+
+def test_the_report_states_the_settings_the_runs_used(evaluated):
+    folder, path, args = evaluated
+    if not (folder / "report" / "report.md").is_file():
+        assert main(args) == 0
+    report = (folder / "report" / "report.md").read_text()
+    runs = pd.read_parquet(folder / "report" / "estimates.parquet")["run_id"].nunique()
+    settings = _appendix(report)
+    assert settings["evaluation"]["replications"] == runs == 2      # --replications, not the file's 16
+    assert settings["scenario"]["run"]["replications"] == 2
+    assert settings["scenario"]["run"]["start"] == "2023-01-01"   # the design's window: 6 months before July
+    assert settings["scenario"]["city"]["population"] == 400_000
+    assert settings["evaluation"]["design"]["post_months"] == 2
+    assert "- Replications: 2, seed 3" in report
+    assert "400,000 inhabitants in 400 barrios (20 × 20); one simulated person per 50" in report
+    # the first paragraph says what was tested and the effect at night with its interval
+    summary = report.split('<div class="summary" markdown="1">')[1].split("</div>")[0]
+    night = pd.read_csv(folder / "report" / "effects.csv").query(
+        "outcome == 'incidents_night' and measure == 'percent_change' and group == 'everyone'").iloc[0]
+    assert "**Street lighting** was tested" in summary and "2 repeated trials" in summary
+    assert f"{abs(night['mean']):.1f}%" in summary
+    assert f"Produced by `barrios evaluate " in report
+
+
+def _one_source(md: str, page: str):
+    """Every heading and table cell of the Markdown is in the HTML page."""
+    import html
+
+    headings = [line.lstrip("#").strip() for line in md.splitlines() if line.startswith("## ")]
+    assert headings and all(f">{html.escape(h, quote=False)}</h2>" in page for h in headings)
+    for line in md.splitlines():
+        if line.startswith("| ") and not line.startswith("| ---"):
+            for cell in line.strip("| ").split(" | "):
+                text = cell.replace("**", "").replace("`", "").strip()
+                assert html.escape(text, quote=False) in page, text
+
+
+def test_a_spanish_report_from_the_stored_tables(evaluated):
+    """The same tables in Spanish without running again: Spanish words, decimal commas,
+    and Markdown and HTML from one template in each language."""
+    import re
+
+    from experiments.evaluation_report import read_stored, write_outputs
+
+    folder, path, args = evaluated
+    if not (folder / "report" / "report.md").is_file():
+        assert main(args) == 0
+    stored = read_stored(load_evaluation(path), folder / "report")
+    assert stored.loaded.spec.replications == 2
+    write_outputs(stored, folder / "es", lang="es")
+    spanish = (folder / "es" / "report.md").read_text()
+    english = (folder / "report" / "report.md").read_text()
+    assert spanish.startswith("# Evaluación virtual: Alumbrado público (ensayo aleatorizado)")
+    for heading in ("## Efectos", "## ¿Son comparables los grupos?", "## Anexo"):
+        assert heading in spanish and heading not in english
+    assert "| incidentes de noche |" in spanish and "| oscuridad (falta de alumbrado) |" in spanish
+    assert "400.000 habitantes" in spanish and "1 de julio de 2023" in spanish
+    effect_cells = re.findall(r"\| ([+-]?\d+[.,]\d)\s%", spanish)   # a non-breaking space
+    assert effect_cells and all("," in c for c in effect_cells)   # decimal commas
+    assert re.findall(r"\| ([+-]?\d+\.\d)%", english) and "incidentes" not in english
+    assert _appendix(spanish) == _appendix(english)   # the same settings, whatever the language
+    _one_source(spanish, (folder / "es" / "report.html").read_text())
+    _one_source(english, (folder / "report" / "report.html").read_text())
 
 
 @pytest.mark.parametrize("design, message", [

@@ -136,6 +136,36 @@ def test_barrios_evidence_writes_the_validation_report(tmp_path, capsys):
     assert "## Sources" in readme and "### night" in readme and "forest.png" in readme
     assert (report / "forest.png").stat().st_size > 0
     assert (report / "evaluations" / "evaluation" / "report.md").exists()
+    # the first paragraph counts what the table says, and each evaluation's report says how
+    # its effect stands against the published findings it reproduces
+    assert "The model agrees with 2 of the 2 findings" in readme
+    assert "**2 published findings" not in readme and "**3 published findings: 2 agree, 1 without" in readme
+    evaluation = (report / "evaluations" / "evaluation" / "report.md").read_text()
+    assert "Against the published studies this design reproduces: incidents at night" in evaluation
+    assert "3 repeated trials" in evaluation
+    _written_again_in_spanish(tmp_path, report, capsys)
+
+
+def _written_again_in_spanish(tmp_path, report, capsys):
+    """--report-only reads the tables the run left: no run, the same verdicts, Spanish
+    words and decimal commas."""
+    import re
+
+    command = ["evidence", "--table", str(tmp_path / "table.toml"), "--report", str(report),
+               "--out", str(tmp_path / "runs"), "--quiet"]
+    verdicts = (report / "evidence.csv").read_bytes()
+    runs = sorted(p.name for p in (tmp_path / "runs").rglob("*"))
+    assert main([*command, "--report-only", "--lang", "es"]) == 0
+    assert "Veredictos: 2 coinciden, 1 sin referencia" in capsys.readouterr().out
+    assert (report / "evidence.csv").read_bytes() == verdicts
+    assert sorted(p.name for p in (tmp_path / "runs").rglob("*")) == runs   # nothing ran
+    readme = (report / "README.md").read_text()
+    assert readme.startswith("# Barrios frente a la evidencia publicada")
+    assert "## Fuentes" in readme and "## Sources" not in readme and "**coincide**" in readme
+    assert re.search(r"\| -\d+,\d\s% \[-\d+,\d; -\d+,\d\] \|", readme)  # simulated, decimal commas
+    evaluation = (report / "evaluations" / "evaluation" / "report.md").read_text()
+    assert "Frente a los estudios publicados que este diseño reproduce" in evaluation
+    assert "replications = 3" in evaluation.split("```toml")[1]
 
 
 @pytest.mark.parametrize("change, message", [
