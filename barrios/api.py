@@ -165,21 +165,33 @@ def sweep(experiment: str | Path, *, out: Path | str | None = None, workers: int
 def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path | str | None = None,
                 morris_only: bool = False, trajectories: int | None = None,
                 samples: int | None = None, workers: int | None = None,
-                scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+                scheduler: str | None = None, progress: bool = False, retry_failed: bool = False,
+                lang: str = "en", report_only: bool = False):
     """Morris screening, then Sobol indices of the most influential parameters; writes the
-    tables, figures and report (to ``report``, default the result folder). Returns the
+    tables, figures and report in ``lang`` ("en" or "es") to ``report`` (default the result
+    folder). With ``report_only``, run nothing: write report.md/.html again from the tables
+    already there (give the ``trajectories`` / ``samples`` they ran with). Returns the
     SensitivityResult (``morris`` and ``sobol`` stages with their ``indices``)."""
-    from experiments.sensitivity_report import write_outputs
-    from experiments.sensitivity_study import load_sensitivity
+    from experiments.reporting import check_lang
+    from experiments.sensitivity_report import read_stored, write_outputs, write_sensitivity_report
+    from experiments.sensitivity_study import default_folder, load_sensitivity
     from experiments.sensitivity_study import sensitivity as run_sensitivity
 
+    check_lang(lang)
     loaded = load_sensitivity(file, trajectories=trajectories, samples=samples)
     if report is not None:
         writable_folder(Path(report), "--report", None)
+    if report_only:
+        folder = Path(report or out or default_folder(loaded))
+        result = read_stored(loaded, folder)
+        if morris_only:
+            result.sobol = None
+        result.files = write_sensitivity_report(loaded, result.morris, result.sobol, folder, lang)
+        return result
     result = run_sensitivity(loaded, check_out(out), stages="morris" if morris_only else "both",
                              execution=_execution(workers, scheduler, progress, retry_failed))
     result.files = write_outputs(loaded, result.morris, result.sobol,
-                                 Path(report) if report else result.folder)
+                                 Path(report) if report else result.folder, lang)
     return result
 
 

@@ -223,6 +223,11 @@ def _add_sensitivity(sub):
     p.add_argument("--morris-only", action="store_true", help="stop after the Morris screening")
     p.add_argument("--report", type=Path, metavar="DIR",
                    help="folder for the tables, figures and report (default: the result folder)")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="language of the report and figures (default: en; es: Spanish, decimal commas)")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: write the report again from the tables already in --report "
+                        "(with the --trajectories / --samples they ran with)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     p.add_argument("--trajectories", type=_at_least_two, metavar="R",
                    help="Morris trajectories instead of the file's (stored runs are reused)")
@@ -440,13 +445,15 @@ def cmd_sensitivity(args) -> int:
                                  morris_only=args.morris_only, trajectories=args.trajectories,
                                  samples=args.samples, workers=args.workers,
                                  scheduler=args.scheduler, progress=not args.quiet,
-                                 retry_failed=args.retry_failed)
+                                 retry_failed=args.retry_failed, lang=args.lang,
+                                 report_only=args.report_only)
     for stage in (result.morris, result.sobol):
-        if stage is not None:
+        if stage is not None and stage.runs is not None:
             print(f"{stage.stage}: {stage.runs.report}")
     print(terminal_text(result.loaded, result.morris, result.sobol))
-    print(f"Wrote {len(result.files)} files (tables, figures, report.md, report.html) in "
-          f"{result.files[-1].parent}")
+    what = "report.md, report.html" if args.report_only else \
+        f"{len(result.files)} files (tables, figures, report.md, report.html)"
+    print(f"Wrote {what} in {result.files[-1].parent}")
     return 0
 
 

@@ -201,6 +201,25 @@ def decimal_axes(ax, lang: str = "en", digits: int | None = None):
     ax.yaxis.set_major_formatter(FuncFormatter(label))
 
 
+def scale_text(scenario, lang: str = "en") -> str:
+    """The city and the run a study simulated, in words with units: '10 × 30 barrios,
+    700,000 inhabitants, 1 agent per 100 inhabitants, 3 years from January 1, 2023, after
+    180 days of burn-in'."""
+    from babel.dates import format_date
+
+    c, r = scenario.city, scenario.run
+    n = partial(number, lang=lang)
+    years = n(r.years, 0 if float(r.years).is_integer() else 2)
+    start = format_date(r.start, format="long", locale=_locale(lang))
+    if lang == "es":
+        return (f"{c.width} × {c.height} barrios, {n(c.population, 0)} habitantes, 1 agente "
+                f"por cada {n(c.inhabitants_per_agent, 0)} habitantes, {years} años desde el "
+                f"{start}, tras {r.burn_in_days} días de arranque")
+    return (f"{c.width} × {c.height} barrios, {n(c.population, 0)} inhabitants, 1 agent per "
+            f"{n(c.inhabitants_per_agent, 0)} inhabitants, {years} years from {start}, after "
+            f"{r.burn_in_days} days of burn-in")
+
+
 def markdown_table(rows: list[dict]) -> str:
     """A Markdown table of dicts (columns in the first row's order)."""
     if not rows:
