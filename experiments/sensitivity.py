@@ -225,15 +225,8 @@ def sobol_indices(problem: dict | ProblemSpec, Y: pd.DataFrame, *, second_order:
 
 def convergence(half: pd.DataFrame, full: pd.DataFrame, method: str, size: int, *,
                 wide: float | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Indices of the first half of the design next to the whole design, with warnings.
-
-    ``size`` is the full design's N (Sobol base samples) or r (Morris trajectories).
-    An interval is *wide* when its half-width exceeds ``wide`` (Sobol: 0.1 in index units;
-    Morris: a quarter of the largest μ* of that outcome); two estimates *disagree* when
-    they differ by more than the full design's interval half-width. The suggested size
-    scales the full size by (widest / target)² (intervals shrink like 1/√N), rounded up to
-    a power of two for Sobol.
-    """
+    """Indices of the first half of the design next to the whole design, with warnings
+    (``convergence_checks`` in words)."""
     if method == "sobol":
         keys, conf = ["S1", "ST"], {"S1": "S1_conf", "ST": "ST_conf"}
     else:
@@ -244,7 +237,48 @@ def convergence(half: pd.DataFrame, full: pd.DataFrame, method: str, size: int, 
         table[k] = full[k].to_numpy()
         if k in conf:
             table[conf[k]] = full[conf[k]].to_numpy()
-    warnings = []
+    return table, [c.warning(method) for c in convergence_checks(table, method, size, wide=wide)]
+
+
+@dataclass
+class ConvergenceCheck:
+    """An outcome whose indices have not settled: its widest interval half-width against
+    the ``target``, the parameters whose estimates moved from half the design to all of it,
+    and the design size suggested."""
+
+    outcome: str
+    widest: float
+    target: float
+    disagree: list[str]
+    suggest: int
+
+    @property
+    def too_wide(self) -> bool:
+        return self.widest > self.target
+
+    def warning(self, method: str) -> str:
+        what = "N" if method == "sobol" else "trajectories"
+        parts = []
+        if self.too_wide:
+            parts.append(f"widest interval ±{self.widest:.3g} exceeds {self.target:.3g}")
+        if self.disagree:
+            parts.append(("indices at N/2 and N disagree for " if method == "sobol" else
+                          "the top 5 by μ* at r/2 and r differ: ") + ", ".join(self.disagree[:6]))
+        return f"{self.outcome}: {'; '.join(parts)}; suggested {what} ≈ {self.suggest}"
+
+
+def convergence_checks(table: pd.DataFrame, method: str, size: int, *,
+                       wide: float | None = None) -> list[ConvergenceCheck]:
+    """The outcomes of a convergence ``table`` whose indices have not settled.
+
+    ``size`` is the full design's N (Sobol base samples) or r (Morris trajectories).
+    An interval is *wide* when its half-width exceeds ``wide`` (Sobol: 0.1 in index units;
+    Morris: a quarter of the largest μ* of that outcome); two estimates *disagree* when
+    they differ by more than the full design's interval half-width (Sobol) or the top five
+    by μ* differ (Morris). The suggested size scales the full size by (widest / target)²
+    (intervals shrink like 1/√N), rounded up to a power of two for Sobol.
+    """
+    checks = []
     for outcome, g in table.groupby("outcome", sort=False):
         if method == "sobol":
             target = wide if wide is not None else 0.1
@@ -269,15 +303,8 @@ def convergence(half: pd.DataFrame, full: pd.DataFrame, method: str, size: int, 
             suggest = math.ceil(size * factor)
             if method == "sobol":
                 suggest = 2 ** math.ceil(math.log2(suggest))
-            what = "N" if method == "sobol" else "trajectories"
-            parts = []
-            if widest > target:
-                parts.append(f"widest interval ±{widest:.3g} exceeds {target:.3g}")
-            if disagree:
-                parts.append(("indices at N/2 and N disagree for " if method == "sobol" else
-                              "the top 5 by μ* at r/2 and r differ: ") + ", ".join(disagree[:6]))
-            warnings.append(f"{outcome}: {'; '.join(parts)}; suggested {what} ≈ {suggest}")
-    return table, warnings
+            checks.append(ConvergenceCheck(str(outcome), widest, target, disagree, suggest))
+    return checks
 
 
 # --- the one-call interface ---------------------------------------------------------------

@@ -62,6 +62,19 @@ OUTCOME_TEXT = {
 """What the analysis computes from each run's registry outcomes (``derive_outcomes``):
 the two rises (``safe_*_change``) in points, each distance to the survey and their root
 mean square, and ``victimization_12m_end`` in percent."""
+OUTCOME_TEXT_ES = {
+    "public_change_pp": "cambio en la seguridad percibida en espacios públicos, del inicio al "
+                        "final (puntos)",
+    "neighbourhood_change_pp": "cambio en la seguridad percibida en el barrio, del inicio al "
+                               "final (puntos)",
+    "gap_public_start_pp": "|simulado − observado| espacios públicos al inicio (puntos)",
+    "gap_public_end_pp": "|simulado − observado| espacios públicos al final (puntos)",
+    "gap_neighbourhood_start_pp": "|simulado − observado| barrio al inicio (puntos)",
+    "gap_neighbourhood_end_pp": "|simulado − observado| barrio al final (puntos)",
+    "fit_rmse_pp": "raíz del error cuadrático medio de las cuatro brechas con la encuesta "
+                   "(puntos)",
+    "victimization_pct": "víctimas en los últimos 12 meses, al final (%)",
+}
 MAIN_OUTCOMES = list(OUTCOME_TEXT)
 BASE_SCALARS = ["safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                 "safe_neighbourhood_end", "victimization_12m_end"]

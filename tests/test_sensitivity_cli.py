@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -141,6 +142,25 @@ def test_samples_flag_grows_the_sobol_design_reusing_stored_runs(tiny_run, clust
     assert "sobol: 16 run(s) done (0 failed), 16 already stored" in text    # N 4 -> 8, 4 points per N
     assert len(ResultStore(folder / "sobol").runs()) == 32
     assert len(ResultStore(folder / "morris").runs()) == 50
+
+
+def test_the_report_states_the_design_as_run_after_the_flags(tiny_run, cluster, tmp_path):
+    """--trajectories and --samples change the file's design: the report (here in Spanish)
+    states the sizes that ran, in its text and in its settings appendix."""
+    path, out, _ = tiny_run
+    folder = tmp_path / "grown"
+    shutil.copytree(out, folder)
+    assert main(["sensitivity", str(path), "--out", str(folder), "--scheduler", cluster,
+                 "--quiet", "--samples", "8", "--trajectories", "5", "--lang", "es"]) == 0
+    report = (folder / "report.md").read_text()
+    assert "**Tamizaje de Morris**: 5 trayectorias" in report
+    assert "25 puntos de diseño" in report and "punto: 50 simulaciones" in report
+    assert "N = 8 muestras base, 32 puntos" in report
+    assert "82 simulaciones" in report  # 50 Morris + 32 Sobol, in the summary
+    settings = tomllib.loads(report.split("```toml\n")[1].split("```")[0])
+    assert settings["sensitivity"]["morris"]["trajectories"] == 5
+    assert settings["sensitivity"]["sobol"]["samples"] == 8
+    assert settings["scenario"]["city"]["width"] == 6 and settings["scenario"]["run"]["years"] == 0.1
 
 
 @pytest.mark.parametrize("flag, value", [("--samples", "6"), ("--samples", "x"), ("--trajectories", "1")])
