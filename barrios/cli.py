@@ -106,6 +106,17 @@ def _port(text: str) -> int:
     return _number(text, "a port number", 1, 65535, integer=True)
 
 
+def _sessions(text: str) -> int:
+    return _number(text, "a number of sessions", 1, 10_000, integer=True)
+
+
+def _origin(text: str) -> str:
+    if not re.fullmatch(r"https?://[^/\s:]+(:\d{1,5})?/?", text.strip(), re.IGNORECASE):
+        raise argparse.ArgumentTypeError("expected an origin such as https://taller.example.org "
+                                         f"or http://10.0.0.5:8765, found {text!r}")
+    return text.strip().rstrip("/")
+
+
 def _at_least_two(text: str) -> int:
     return _number(text, "a whole number", 2, 1_048_576, integer=True)
 
@@ -330,6 +341,9 @@ def _add_pathways(sub):
     p.set_defaults(func=cmd_pathways)
 
 
+APP_STOPPED = "Barrios workshop stopped."
+
+
 def _add_app(sub):
     p = sub.add_parser("app", help="start the workshop page (Spanish and English) in the browser",
                        description="Serve the interactive workshop page (map, time series, "
@@ -341,7 +355,14 @@ def _add_app(sub):
     p.add_argument("--scale", type=_scale, metavar="INHABITANTS_PER_AGENT",
                    help="inhabitants per agent for every scenario (default: each scenario's own, "
                         "100 for Quito: about 28,000 residents)")
-    p.set_defaults(func=cmd_app, interrupted="stopped")
+    p.add_argument("--max-sessions", type=_sessions, default=40, metavar="N",
+                   help="open pages (tabs) served at once; a page beyond them is asked to try "
+                        "later (default: 40; about 2.3 GB of memory in all at the default scale)")
+    p.add_argument("--allow-origin", type=_origin, action="append", default=[], metavar="ORIGIN",
+                   help="another address the page may be opened from, e.g. a reverse proxy's "
+                        "https://taller.example.org (repeatable; by default only the address "
+                        "the browser used to reach this server)")
+    p.set_defaults(func=cmd_app, interrupted=APP_STOPPED)
 
 
 def _add_params(sub):
@@ -520,9 +541,16 @@ def cmd_pathways(args) -> int:
 
 
 def cmd_app(args) -> int:
-    from workshop.server import serve  # the simulation commands need no web stack
+    """Serve the workshop page. Ctrl-C is how it is meant to stop, so it exits 0 with the
+    app's own word (not the studies' "run again to resume")."""
+    try:
+        from workshop.server import serve  # the simulation commands need no web stack
 
-    serve(host=args.host, port=args.port, lang=args.lang, scale=args.scale)
+        serve(host=args.host, port=args.port, lang=args.lang, scale=args.scale,
+              max_sessions=args.max_sessions, allow_origins=tuple(args.allow_origin))
+    except KeyboardInterrupt:  # uvicorn raises the signal again once it has shut down
+        pass
+    print(APP_STOPPED, flush=True)
     return 0
 
 

@@ -4,18 +4,27 @@
 Everything the page needs is served locally: Solara's front-end files come from the
 ``solara-assets`` package (the assets proxy never reaches out to a CDN), and Solara's
 telemetry and version check are off. The language and scale are passed to the page through the environment.
+``workshop.guard`` sits in front of Solara's app: websockets from other sites are refused,
+live sessions are capped, a front-end file missing from the local copy is a 404 at once.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 import sys
 import warnings
 
+from workshop.guard import DEFAULT_MAX_SESSIONS
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# A tab that disconnects without closing (a laptop asleep, the wifi gone) keeps its kernel
+# this long, so it can reconnect to its run; a closed tab frees its kernel at once.
+KERNEL_HOLD = "5m"
+SHUTDOWN_SECONDS = 5  # Ctrl-C waits at most this long for open pages to let go
 
 
 def configure(lang: str, scale: float | None) -> None:
@@ -24,15 +33,15 @@ def configure(lang: str, scale: float | None) -> None:
     os.environ.setdefault("SOLARA_MODE", "production")
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     # Front-end files are served from the solara-assets package through Solara's assets
-    # proxy; a file it lacks is not fetched from the internet: the proxy's CDN points at a
-    # closed local port, so the request fails at once.
+    # proxy; a file it lacks is a 404 (workshop.guard), never fetched. Should the guard miss
+    # one, the proxy's CDN is a closed local port anyway.
     os.environ["SOLARA_ASSETS_PROXY"] = "True"
-    os.environ["SOLARA_ASSETS_CDN"] = "http://127.0.0.1:9/"
+    os.environ.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/")
     os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
     os.environ["MPLBACKEND"] = "Agg"
-    # A closed tab's simulation (~170 MB at the default scale) is freed 15 minutes after it
-    # disconnects, not after Solara's default day.
-    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "15m")
+    # A disconnected tab's kernel (16-35 MB at the default scale, docs/workshop.md) is freed
+    # after KERNEL_HOLD, not after Solara's default day.
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_HOLD)
     os.environ["BARRIOS_LANG"] = lang
     if scale is None:
         os.environ.pop("BARRIOS_SCALE", None)
@@ -41,24 +50,33 @@ def configure(lang: str, scale: float | None) -> None:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, lang: str = "es",
-          scale: float | None = None, warm: bool | None = None, announce=print) -> None:
-    """Serve the page until interrupted. ``warm`` starts the comparison runs of the budget
+          scale: float | None = None, warm: bool | None = None, announce=print,
+          max_sessions: int = DEFAULT_MAX_SESSIONS, allow_origins: tuple[str, ...] = ()) -> None:
+    """Serve the page until interrupted (Ctrl-C, or SIGTERM: both raise KeyboardInterrupt
+    once the server has shut down). ``warm`` starts the comparison runs of the budget
     game (default seed) in the background worker right away (default: yes, unless the
-    environment says ``BARRIOS_APP_WARM=0``, as the browser test does to measure speed)."""
+    environment says ``BARRIOS_APP_WARM=0``, as the browser test does to measure speed).
+    ``max_sessions`` and ``allow_origins``: see ``workshop.guard``."""
     if warm is None:
         warm = os.environ.get("BARRIOS_APP_WARM", "1") != "0"
     configure(lang, scale)
     os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = host, str(port)
     # Solara warns on every page load that plain http gets lax cookies; that is expected here.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    # uvicorn and Solara read the environment set above when they are imported
     import uvicorn
+    from solara.server.starlette import app as solara_app
 
     from workshop.budget import COMPARISONS
     from workshop.core import DEFAULT_SEED
+    from workshop.guard import Guard
 
-    config = uvicorn.Config("solara.server.starlette:app", host=host, port=port,
-                            log_level="warning", ws_ping_interval=20, ws_ping_timeout=60)
+    app = Guard(solara_app, max_sessions=max_sessions, allowed_origins=tuple(allow_origins))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            ws_ping_interval=20, ws_ping_timeout=60,
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     server = uvicorn.Server(config)
+    signal.signal(signal.SIGTERM, _stop)
     for line in announcement(host, port):
         announce(line)
     sys.stdout.flush()
@@ -68,6 +86,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, lang: str = "es",
         server.run()
     finally:
         COMPARISONS.shutdown()
+
+
+def _stop(signum, frame):
+    """SIGTERM (a service manager, ``kill``) stops the server as Ctrl-C does. Uvicorn shuts
+    down first, then raises the signal again, which lands here."""
+    raise KeyboardInterrupt
 
 
 def announcement(host: str, port: int) -> list[str]:
