@@ -197,20 +197,41 @@ def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path
 
 def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int | None = None,
               scheduler: str | None = None, progress: bool = False, predictive: bool = True,
-              outputs_only: bool = False):
+              outputs_only: bool = False, lang: str = "en", report_only: bool = False):
     """Calibration, resumable (the same call continues from the stored runs): ABC-SMC
     (pyabc) for a calibration file, or history matching with emulators when the file says
     ``method = "history_matching"``. Writes the results folder and (with write_scenario)
-    the calibrated scenario. Returns the CalibrationResult or the MatchResult."""
+    the calibrated scenario. Returns the CalibrationResult or the MatchResult.
+
+    History matching writes its report in ``lang`` ("en" or "es"); with ``report_only``
+    it runs and refits nothing and writes the report again from the results folder's
+    tables (returning the paths written). ABC-SMC's report is in English only."""
+    from experiments.files import BadInput
+    from experiments.reporting import check_lang
+
+    check_lang(lang)
     if _method(file) == "history_matching":
         from experiments.history_matching import history_match, load_matching
-        from experiments.history_matching_report import write_outputs
+        from experiments.history_matching_report import (folder_of, read_stored, write_outputs,
+                                                         write_report)
 
         loaded = load_matching(file)
+        if report_only:
+            folder = folder_of(loaded)
+            if folder is None or not (folder / "parameters.csv").is_file():
+                raise BadInput(Path(file), "results", "expected a results folder with a "
+                               "calibration's tables (parameters.csv, observations.csv, ...) "
+                               f"for --report-only, found {folder or 'no results folder'}")
+            return write_report(loaded, read_stored(folder), folder, lang)
         result = history_match(loaded, check_out(out),
                                execution=_execution(workers, scheduler, progress))
-        result.files = write_outputs(result)
+        result.files = write_outputs(result, lang)
         return result
+    for flag, asked in (("--lang", lang != "en"), ("--report-only", report_only)):
+        if asked:
+            raise BadInput(flag, None, "expected a history-matching calibration file "
+                           "(method = \"history_matching\"; an ABC-SMC report is in English "
+                           f"only and is rewritten with --outputs-only), found {Path(file).name}")
     from experiments.calibration import calibrate as run_calibration
     from experiments.calibration_report import write_outputs
 

@@ -267,6 +267,12 @@ def _add_calibrate(sub):
                    help="ABC-SMC: skip the posterior predictive runs and figure")
     p.add_argument("--outputs-only", action="store_true",
                    help="ABC-SMC: sample no more; write the outputs from the stored history")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="history matching: language of the report and figures (default: en; es: "
+                        "Spanish, decimal commas); the ABC-SMC report is in English only")
+    p.add_argument("--report-only", action="store_true",
+                   help="history matching: run and refit nothing; write the report again from "
+                        "the results folder's tables")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -483,11 +489,15 @@ def cmd_calibrate(args) -> int:
 
     result = barrios.calibrate(args.calibration, out=args.out, workers=args.workers,
                                scheduler=args.scheduler, progress=not args.quiet,
-                               predictive=not args.no_predictive, outputs_only=args.outputs_only)
+                               predictive=not args.no_predictive, outputs_only=args.outputs_only,
+                               lang=args.lang, report_only=args.report_only)
+    if args.report_only:
+        print(f"Wrote {', '.join(p.name for p in result)} in {result[-1].parent}/")
+        return 0
     if hasattr(result, "nroy"):  # history matching
         from experiments.history_matching_report import terminal_text
 
-        print(terminal_text(result))
+        print(terminal_text(result, args.lang))
         print(f"Runs in {result.folder}/; outputs: {result.files[0].parent}/")
         return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "

@@ -209,6 +209,77 @@ def test_the_tiny_match_ranks_the_mixes_over_its_draws(tiny_run):
     assert "Policy robustness" in report and "Sensitivity" in report
 
 
+def _appendix(report: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(report.split("```toml\n")[1].split("```")[0])
+
+
+def test_the_calibration_report_states_the_settings_and_its_own_checks(tiny_run):
+    folder, first = tiny_run
+    results = folder / "results"
+    report = (results / "README.md").read_text()
+    settings = _appendix(report)
+    waves = pd.read_csv(results / "waves.csv")
+    assert settings["calibration"]["matching"]["waves"] == len(waves) == 2
+    assert settings["calibration"]["matching"]["points"] == 12 == len(first) / 2
+    assert settings["calibration"]["seed"] == 11
+    assert settings["scenario"]["run"]["years"] == 0.3        # the file's [run] layer, as run
+    assert "- Waves: 2 of 12 parameter sets; 2,000 candidates per wave" in report
+    # the first paragraph: what was fitted, the verdict of its own checks, the hold-out
+    summary = report.split('<div class="summary" markdown="1">')[1].split("</div>")[0]
+    assert "We fitted 2 of the model's parameters" in summary and "3 observations" in summary
+    validation = pd.read_csv(results / "validation.csv")
+    shares = waves["non_implausible_share"]
+    converged = shares.iloc[-1] >= 0.5 * shares.iloc[-2] and (validation["inside_95"] >= 0.95).all()
+    assert ("has converged" in summary) == bool(converged)
+    held = pd.read_csv(results / "observations.csv").set_index("observation").loc["safe_public_end"]
+    agrees = held["holdout_low_90"] <= 0.45 <= held["holdout_high_90"]
+    assert (f"feel safe in public spaces (at the end), observed 45.0%, predicted "
+            f"{100 * held['holdout_low_90']:.1f} to {100 * held['holdout_high_90']:.1f}% (90%): "
+            f"**{'agrees' if agrees else 'does not agree'}**") in summary
+
+
+def test_the_calibration_report_is_written_again_in_spanish_without_running(tiny_run, tmp_path,
+                                                                            capsys):
+    """--report-only reads the results folder's tables: nothing runs or is refitted, the
+    tables stay as they were, the words are Spanish and the numbers have decimal commas."""
+    import html
+    import re
+    import shutil
+
+    folder, _ = tiny_run
+    shutil.copytree(folder / "results", tmp_path / "results")
+    shutil.copy(folder / "hm.toml", tmp_path / "hm.toml")
+    tables = {p.name: p.read_bytes() for p in (tmp_path / "results").glob("*.csv")}
+    english = (tmp_path / "results" / "README.md").read_text()
+    assert main(["calibrate", str(tmp_path / "hm.toml"), "--report-only", "--lang", "es"]) == 0
+    assert "README.md" in capsys.readouterr().out
+    assert not (tmp_path / "runs").exists()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "results").glob("*.csv")} == tables
+    spanish = (tmp_path / "results" / "README.md").read_text()
+    for heading in ("## Rondas", "## Los parámetros calibrados", "## ¿Aciertan los emuladores?",
+                    "## Robustez de las políticas", "## Anexo"):
+        assert heading in spanish and heading not in english
+    assert "seguridad de base en espacios públicos" in spanish   # a human name, not the code
+    assert re.search(r"\| \d+,\d\s% \|", spanish)            # a share: decimal comma
+    assert not re.search(r"\d,\d\s%", english)
+    assert _appendix(spanish) == _appendix(english)
+    page = (tmp_path / "results" / "report.html").read_text()
+    for line in spanish.splitlines():
+        if line.startswith("## "):
+            assert f">{html.escape(line[3:], quote=False)}</h2>" in page
+
+
+def test_an_abc_calibration_refuses_spanish_in_one_line(capsys):
+    from conftest import ROOT
+
+    status = main(["calibrate", str(ROOT / "experiments" / "calibrate_quito.toml"), "--lang", "es"])
+    err = capsys.readouterr().err
+    assert status == 2 and "--lang: expected a history-matching calibration file" in err
+    assert err.count("\n") == 1
+
+
 def _interacting(u):
     return u[:, 0] + 2 * u[:, 1] ** 2 + 1.5 * u[:, 0] * u[:, 2]
 
