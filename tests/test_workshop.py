@@ -6,6 +6,7 @@ no server). The browser test is ``test_workshop_browser.py``.
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import date
 
 import ipyvuetify as v
@@ -16,6 +17,7 @@ import solara
 
 from conftest import SCENARIOS, shipped
 from barrios.cli import main
+from experiments.scenario_files import load_scenario
 from simulation import BarriosModel
 from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
@@ -36,9 +38,55 @@ def small(scenario: str = "quito_2023_2025", **kwargs) -> Settings:
 # --- scenarios, validation -------------------------------------------------------------------
 
 
-def test_scenario_list_is_the_shipped_files():
-    assert core.SCENARIO_NAMES == tuple(sorted(p.stem for p in SCENARIOS.glob("*.toml")))
+def test_scenario_list_is_the_shipped_intervention_mixes_by_their_titles():
+    kinds = {p.stem: load_scenario(p).scenario.kind for p in SCENARIOS.glob("*.toml")}
+    assert core.SCENARIO_NAMES == tuple(sorted(n for n, kind in kinds.items() if kind == "mix"))
     assert {"baseline_2023", "quito_2023_2025", "mano_dura"} <= set(core.SCENARIO_NAMES)
+    assert not {"calibrated", "budget_menu"} & set(core.SCENARIO_NAMES)  # parameters, menu
+    for name in core.SCENARIO_NAMES:  # the files' own titles, one per language
+        scenario = core.load_named(name).scenario
+        assert core.scenario_label(name, "es") == scenario.title_es
+        assert core.scenario_label(name, "en") == scenario.title
+    assert core.scenario_label("quito_2023_2025", "es") == "Plan Metropolitano de Quito 2023–2025"
+    with pytest.raises(InputError):
+        core.check_scenario("calibrated")
+
+
+@pytest.fixture
+def own_scenarios(tmp_path, monkeypatch):
+    """A scenarios folder of the baseline plus files a user dropped in, as the app would
+    find it at start-up."""
+    shutil.copy(SCENARIOS / "baseline_2023.toml", tmp_path)
+    (tmp_path / "mi_mezcla.toml").write_text(
+        'extend = "baseline_2023.toml"\ntitle = "My mix"\ntitle_es = "Mi mezcla"\n'
+        "[interventions.safety_committees]\nintensity = 0.8\n")
+    (tmp_path / "sin_titulo.toml").write_text('extend = "baseline_2023.toml"\n')
+    (tmp_path / "mis_parametros.toml").write_text(
+        'extend = "baseline_2023.toml"\nkind = "parameters"\n[parameters]\n')
+    (tmp_path / "mi_ciudad.csv").write_text(
+        "row,col,population,disadvantage,name\n0,0,3000,0.2,La Mariscal\n1,0,2000,0.6,Chillogallo\n"
+        "2,0,2500,0.4,\n0,1,1500,0.3,Cotocollao\n1,1,1800,0.5,La Magdalena\n")
+    (tmp_path / "mi_ciudad.toml").write_text(
+        'title = "My city"\n[city]\nwidth = 2\nheight = 3\npopulation = 10800\n'
+        'inhabitants_per_agent = 20\nbarrio_file = "mi_ciudad.csv"\n'
+        "[run]\nyears = 0.1\nburn_in_days = 5\n")
+    monkeypatch.setattr(core, "SCENARIO_DIR", tmp_path)
+    monkeypatch.setattr(core, "SCENARIO_NAMES", core._scan_scenarios(tmp_path))
+    caches = (core.load_named, core.app_scenario, core.full_levels)
+    for cache in caches:
+        cache.cache_clear()
+    yield tmp_path
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_a_users_own_mix_shows_up_by_its_title(own_scenarios):
+    assert core.SCENARIO_NAMES == ("baseline_2023", "mi_ciudad", "mi_mezcla", "sin_titulo")
+    assert core.scenario_label("mi_mezcla", "es") == "Mi mezcla"
+    assert core.scenario_label("mi_mezcla", "en") == "My mix"
+    assert core.scenario_label("mi_ciudad", "es") == "My city"  # no Spanish title: the English
+    assert core.scenario_label("sin_titulo", "es") == "sin_titulo"  # no title: the file name
+    assert Settings().with_scenario("mi_mezcla").intensities()["safety_committees"] == 0.8
 
 
 @pytest.mark.parametrize("name", ["../README", "/etc/passwd", "baseline_2023.toml",

@@ -19,10 +19,11 @@ from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop.core import (BASELINE, MAP_LAYERS, SCENARIO_NAMES, SPEEDS, InputError, LiveRun,
                            Settings, app_scenario, check_layer, check_scenario, check_speed,
-                           current_values, full_levels, model_day, unit_count)
+                           current_values, full_levels, model_day, scenario_label,
+                           unit_count)
 from workshop.drawing import MapDrawing, day_date, draw_charts
 from workshop.i18n import (INTERVENTION_TEXT, LANGS, MECHANISMS, check_lang, error_text,
-                           intervention_name, scenario_name, t)
+                           intervention_name, t)
 
 log = logging.getLogger("workshop")
 CHART_INTERVAL_S = 1.0  # while playing, redraw the time series at most this often
@@ -196,7 +197,7 @@ def Controls(state: PageState):
     draft = state.draft.value
     with solara.Card(t("controls", lang), margin=0, classes=["barrios-controls"]):
         solara.v.Select(label=t("scenario", lang), v_model=draft.scenario,
-                        items=[{"text": scenario_name(n, lang), "value": n} for n in SCENARIO_NAMES],
+                        items=[{"text": scenario_label(n, lang), "value": n} for n in SCENARIO_NAMES],
                         on_v_model=state.handler(state.set_scenario), dense=True,
                         class_="barrios-scenario")
         solara.InputText(t("seed", lang), value=str(draft.seed),
@@ -414,9 +415,9 @@ def Results(state: PageState):
         with run.lock:
             mine = bud.outcomes_of(run.model)
         reference = outcomes[BASELINE]
-        rows = [(t("your_run", lang) + f" ({scenario_name(settings.scenario, lang)}"
+        rows = [(t("your_run", lang) + f" ({scenario_label(settings.scenario, lang)}"
                  + (" *" if settings.levels else "") + ")", bud.gains(mine, reference))]
-        rows += [(scenario_name(n, lang), bud.gains(outcomes[n], reference)) for n in names[1:]]
+        rows += [(scenario_label(n, lang), bud.gains(outcomes[n], reference)) for n in names[1:]]
         solara.Text(t("results_intro", lang))
         header = ["col_mix", "col_gain_public", "col_gain_neighbourhood", "col_extra_cost",
                   "col_cost_per_point", "col_victim"]

@@ -4,8 +4,10 @@ built from them, the map layers and a short reading of the current state.
 
 Inputs from the page are never trusted: every value goes through a ``check_*`` function,
 which returns a clean value or raises ``InputError`` (the page shows its message and keeps
-running). Scenario names are looked up in ``SCENARIO_NAMES``, the files found in
-``scenarios/`` when the app starts; no path from the page is ever opened.
+running). Scenario names are looked up in ``SCENARIO_NAMES``, the intervention mixes
+(``kind = "mix"``) found in ``scenarios/`` when the app starts; no path from the page is
+ever opened. A scenario's human name is its file's ``title`` / ``title_es``
+(``scenario_label``), the one vocabulary the reports use too.
 
 Nothing here changes the model's code or its state: map layers are computed from public
 state (``model.population``, ``model.city.layer``, ``model.police``, ``model.committees``).
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.files import BadInput
-from experiments.scenario_files import LoadedScenario, load_scenario
+from experiments.scenario_files import LoadedScenario, load_scenario, scenario_title
 from simulation import BarriosModel
 from simulation.config import Interventions, Scenario
 from simulation.interventions import INTERVENTIONS
@@ -63,13 +65,27 @@ class InputError(ValueError):
         self.key, self.values = key, values
 
 
-def _scan_scenarios() -> tuple[str, ...]:
-    return tuple(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml") if p.is_file()))
+def _scan_scenarios(folder: Path | None = None) -> tuple[str, ...]:
+    """The intervention mixes in ``folder`` (file names without ``.toml``): files whose
+    ``kind`` is "mix" (the default). A set of parameter values (``calibrated.toml``) or the
+    budget menu is not a mix a participant could pick. A file that does not load stays in
+    the list, so picking it shows its error instead of hiding it."""
+    names = []
+    for path in sorted((folder or SCENARIO_DIR).glob("*.toml")):
+        if not path.is_file():
+            continue
+        try:
+            kind = load_scenario(path).scenario.kind
+        except BadInput:
+            kind = "mix"
+        if kind == "mix":
+            names.append(path.stem)
+    return tuple(names)
 
 
 SCENARIO_NAMES: tuple[str, ...] = _scan_scenarios()
-"""The scenario files shipped in ``scenarios/`` (file names without ``.toml``), fixed when
-the app starts. The page can only pick one of these."""
+"""The intervention mixes in ``scenarios/`` (file names without ``.toml``), fixed when the
+app starts. The page can only pick one of these."""
 
 
 # --- validation -------------------------------------------------------------------------
@@ -163,6 +179,15 @@ def load_named(name: str) -> LoadedScenario:
         return load_scenario(SCENARIO_DIR / f"{name}.toml")
     except BadInput as error:
         raise InputError("error_scenario_file", found=str(error)[:200]) from None
+
+
+def scenario_label(name: str, lang: str) -> str:
+    """A scenario's human name in ``lang``: its file's ``title_es`` / ``title`` (the file
+    name when it has none, or when it does not load)."""
+    try:
+        return scenario_title(load_named(name).scenario, lang)
+    except InputError:
+        return str(name)
 
 
 def _largest(name: str, attribute: str) -> float:

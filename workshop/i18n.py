@@ -1,5 +1,6 @@
-"""Spanish and English text of the workshop page: labels, messages, scenario names and the
-plain-language explanations of each mechanism and intervention.
+"""Spanish and English text of the workshop page: labels, messages and the plain-language
+explanations of each mechanism and intervention. Scenario names are not here: each
+scenario file carries its own ``title`` / ``title_es`` (``workshop.core.scenario_label``).
 
 ``t(key, lang, **values)`` returns the text in ``lang`` (Spanish by default), filled in
 with ``str.format``; an unknown language falls back to Spanish and an unknown key to the
@@ -183,19 +184,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_internal": {"es": "Algo salió mal y se ignoró: {found}", "en": "Something went wrong and was ignored: {found}"},
 }
 
-SCENARIO_NAMES = {
-    "baseline_2023": {"es": "Quito antes del plan (base 2023)", "en": "Quito before the plan (2023 baseline)"},
-    "quito_2023_2025": {"es": "Plan Metropolitano de Quito 2023–2025", "en": "Quito's Metropolitan Plan 2023–2025"},
-    "lighting_only": {"es": "Solo alumbrado", "en": "Lighting only"},
-    "sports_only": {"es": "Solo deporte juvenil", "en": "Youth sports only"},
-    "committees_only": {"es": "Solo comités", "en": "Committees only"},
-    "policing_only": {"es": "Solo policía (plan)", "en": "Policing only (plan)"},
-    "mano_dura": {"es": "Mano dura", "en": "Mano dura (iron fist)"},
-    "northern_border": {"es": "Frontera norte 2013–2017", "en": "Northern border 2013–2017"},
-    "calibrated": {"es": "Plan de Quito con parámetros calibrados", "en": "Quito's plan, calibrated parameters"},
-    "budget_menu": {"es": "Base con el menú de programas en cero", "en": "Baseline with the programme menu at zero"},
-}
-
 MECHANISMS = {
     "routine": {
         "es": ("Rutinas diarias y guardianes",
@@ -370,10 +358,6 @@ def intervention_name(name: str, lang: str) -> str:
     from simulation.interventions import INTERVENTIONS
 
     return INTERVENTIONS[name].label(lang if lang in LANGS else DEFAULT_LANG) if name in INTERVENTIONS else name
-
-
-def scenario_name(name: str, lang: str) -> str:
-    return _pick(SCENARIO_NAMES[name], lang) if name in SCENARIO_NAMES else name
 
 
 def error_text(error, lang: str) -> str:
