@@ -23,6 +23,7 @@ from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop import core
 from workshop.app import use_page_state
+from workshop import drawing
 from workshop.components import (BudgetGame, Charts, Controls, InterventionSliders, LanguagePicker,
                                  MapView)
 from workshop.core import InputError, Settings
@@ -87,6 +88,18 @@ def test_a_users_own_mix_shows_up_by_its_title(own_scenarios):
     assert core.scenario_label("mi_ciudad", "es") == "My city"  # no Spanish title: the English
     assert core.scenario_label("sin_titulo", "es") == "sin_titulo"  # no title: the file name
     assert Settings().with_scenario("mi_mezcla").intensities()["safety_committees"] == 0.8
+
+
+def test_barrio_names_from_the_city_table_are_written_on_the_map(own_scenarios):
+    names = core.barrio_names("mi_ciudad")
+    # barrio number = column x height + row; a blank name is no name
+    assert names == {0: "La Mariscal", 1: "Chillogallo", 3: "Cotocollao", 4: "La Magdalena"}
+    assert core.barrio_names("mi_mezcla") == {}  # the synthetic city has no names
+    model = core.build_model(Settings(scenario="mi_ciudad", seed=1))
+    figure = drawing.MapDrawing(model, names).draw("safety", "es")
+    written = {text.get_gid(): text.get_text().replace("\n", " ") for text in figure.axes[0].texts}
+    assert written == {f"barrio-{b}": name for b, name in names.items()}
+    assert len(drawing.MapDrawing(model).draw("safety", "es").axes[0].texts) == 0
 
 
 @pytest.mark.parametrize("name", ["../README", "/etc/passwd", "baseline_2023.toml",
@@ -248,6 +261,48 @@ def test_map_layers_come_from_public_state():
     assert not np.allclose(np.nan_to_num(values["safety"]), np.nan_to_num(values["lighting"]))
 
 
+def test_map_cells_are_large_enough_to_read_from_the_back():
+    cell, width, height = drawing.map_geometry(20, 60)  # Quito's synthetic city
+    assert cell >= 20 and width >= 20 * cell and height >= 60 * cell
+    assert drawing.map_geometry(5, 5)[0] > 60  # a small city fills the map's column
+    model = core.build_model(small())
+    figure = drawing.MapDrawing(model).draw("safety", "es")
+    drawn = figure.axes[0].get_window_extent()  # the map's axes, in pixels
+    assert drawn.width / model.city.width >= 20 and drawn.height / model.city.height >= 20
+
+
+@pytest.mark.parametrize("series, zero, expected", [
+    ([1.2, 1.5, 1.9], True, (0.0, 1.9)),     # a 1-2% line: 0 to just above its top
+    ([41.0, 47.0, 52.0], False, (41.0, 52.0)),
+    ([7.5, 7.5], False, (7.5, 7.5)),         # flat: at least min_span around it
+])
+def test_axis_limits_follow_the_data(series, zero, expected):
+    low, high = drawing.fit_limits(series, zero=zero, min_span=0.5)
+    assert low <= expected[0] and high >= expected[1]
+    assert high - low >= 0.5
+    slack = 0.35 * max(expected[1] - expected[0], 0.5) + 0.25  # headroom, a flat line's span
+    assert high <= expected[1] + slack and low >= (0 if zero else expected[0] - slack)
+    assert drawing.fit_limits([97.0, 99.9], top=100)[1] == 100  # a share stops at 100%
+
+
+def test_chart_axes_fit_the_series_they_show():
+    model = core.build_model(small())
+    for _ in range(40):
+        model.step()
+    df, _ = drawing.timeseries(model)
+    figure = drawing.draw_charts(model, "quito_2023_2025", "es")
+    axes = {ax.get_title(): ax for ax in figure.axes}
+    members = axes[t("chart_members", "es")]
+    top = 100 * df["committee_members"].max()
+    assert members.get_ylim()[0] == 0 and top < members.get_ylim()[1] <= max(1.3 * top, 0.7)
+    trust = axes[t("chart_trust", "es")]
+    low, high = trust.get_ylim()
+    assert low <= 100 * df["legitimacy"].min() and high >= 100 * df["legitimacy"].max()
+    assert high - low <= 20  # not a 0-100 axis for a line that moves a few points
+    perception = axes[t("chart_perception", "es")]
+    assert perception.get_ylim()[1] - perception.get_ylim()[0] < 40
+
+
 def test_every_text_exists_in_both_languages():
     for table in (STRINGS, INTERVENTION_TEXT, MECHANISMS):
         for key, texts in table.items():
@@ -402,6 +457,18 @@ def test_budget_game_applies_the_mix(page):
     state.guard(state.apply_budget)  # even if a client sends the click anyway
     assert isinstance(state.error.value, InputError)
     assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
+
+
+def test_scenario_picker_offers_mixes_by_title_in_the_pages_language(page):
+    state, rc = page
+    items = rc.find(v.Select).widget.items
+    assert [i["value"] for i in items] == list(core.SCENARIO_NAMES)
+    texts = {i["text"] for i in items}
+    assert "Plan Metropolitano de Quito 2023–2025" in texts and "Mano dura" in texts
+    assert not any("calibrad" in text.lower() for text in texts)
+    _button(rc, "English").click()
+    texts = {i["text"] for i in rc.find(v.Select).widget.items}
+    assert "Quito's Metropolitan Plan 2023–2025" in texts and "Mano dura (iron fist)" in texts
 
 
 def test_cli_rejects_bad_app_options(capsys):

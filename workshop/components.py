@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import html
+import io
 import logging
 import time
 from dataclasses import dataclass
@@ -18,10 +19,10 @@ import solara.lab
 from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop.core import (BASELINE, MAP_LAYERS, SCENARIO_NAMES, SPEEDS, InputError, LiveRun,
-                           Settings, app_scenario, check_layer, check_scenario, check_speed,
-                           current_values, full_levels, model_day, scenario_label,
+                           Settings, app_scenario, barrio_names, check_layer, check_scenario,
+                           check_speed, current_values, full_levels, model_day, scenario_label,
                            unit_count)
-from workshop.drawing import MapDrawing, day_date, draw_charts
+from workshop.drawing import MapDrawing, day_date, draw_charts, map_geometry
 from workshop.i18n import (INTERVENTION_TEXT, LANGS, MECHANISMS, check_lang, error_text,
                            intervention_name, t)
 
@@ -277,20 +278,30 @@ def InterventionSliders(state: PageState):
 # --- map and charts -----------------------------------------------------------------------------
 
 
+def png(figure) -> bytes:
+    """A figure as PNG bytes (shown at the width of its column, so it fills it)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 @solara.component
 def MapView(state: PageState):
     lang, run, layer = state.lang.value, state.run, state.layer.value
     frame = state.frame.value
-    drawing = solara.use_memo(lambda: MapDrawing(run.model), [run.version])
+    drawing = solara.use_memo(lambda: MapDrawing(run.model, barrio_names(run.settings.scenario)),
+                              [run.version])
 
     def draw():
         with run.lock:
             if drawing.model is not run.model:  # rebuilt meanwhile: draw at the next frame
                 return None
-            return drawing.draw(layer, lang)
+            return png(drawing.draw(layer, lang))
 
-    figure = solara.use_memo(draw, [frame, layer, lang, run.version])
-    with solara.Column(classes=["barrios-map"], gap="4px", style={"flex": "0 0 290px"}):
+    image = solara.use_memo(draw, [frame, layer, lang, run.version])
+    width = map_geometry(run.model.city.width, run.model.city.height)[1]
+    with solara.Column(classes=["barrios-map"], gap="4px",
+                       style={"flex": f"0 1 {width:.0f}px", "min-width": "260px"}):
         solara.Text(t("map", lang), style={"font-weight": "bold"})
         with solara.Row(gap="2px", style={"flex-wrap": "wrap"}):
             for key in MAP_LAYERS:
@@ -299,10 +310,9 @@ def MapView(state: PageState):
                               color="primary" if active else None,
                               on_click=state.handler(partial(state.set_layer, key)),
                               classes=[f"barrios-layer-{key}"] + (["barrios-layer-active"] if active else []))
-        if figure is not None:
-            solara.FigureMatplotlib(figure, format="png",
-                                    dependencies=[frame, layer, lang, run.version])
-        solara.Text(t("map_help", lang), style={"font-size": "0.8em", "color": "#555"})
+        solara.Text(t("map_help", lang), style={"font-size": "0.85em", "color": "#555"})
+        if image is not None:
+            solara.Image(image, width="100%")
 
 
 @solara.component
@@ -312,16 +322,16 @@ def Charts(state: PageState):
 
     def draw():
         with run.lock:
-            return draw_charts(run.model, run.settings.scenario, lang), current_values(run.model)
+            return png(draw_charts(run.model, run.settings.scenario, lang)), current_values(run.model)
 
-    figure, values = solara.use_memo(draw, [frame, lang, run.version])
+    image, values = solara.use_memo(draw, [frame, lang, run.version])
     with solara.Column(classes=["barrios-charts"], gap="4px", style={"flex": "1 1 auto", "min-width": "0"}):
         solara.Text(t("charts", lang), style={"font-weight": "bold"})
-        solara.FigureMatplotlib(figure, format="png", dependencies=[frame, lang, run.version])
         solara.Text(t("readout", lang, public=100 * values["safe_public"],
                       neighbourhood=100 * values["safe_neighbourhood"],
                       victim=100 * values["victimization_12m"], cost=values["cost_usd"] / 1e6),
                     classes=["barrios-readout"], style={"font-size": "0.9em"})
+        solara.Image(image, width="100%")
 
 
 # --- budget game ----------------------------------------------------------------------------------

@@ -377,6 +377,18 @@ def build_model(settings: Settings) -> BarriosModel:
     return BarriosModel(scenario, rng=scenario.run.seed, city_table=table)
 
 
+def barrio_names(name: str) -> dict[int, str]:
+    """Barrio names by barrio number (column x height + row), from the ``name`` column of
+    the scenario's barrio table (``city.barrio_file``); empty when it has none."""
+    loaded = load_named(name)
+    table = loaded.city_table
+    if table is None or "name" not in table:
+        return {}
+    height = loaded.scenario.city.height
+    numbers = table["col"].astype(int) * height + table["row"].astype(int)
+    return {int(b): str(n) for b, n in zip(numbers, table["name"]) if str(n).strip()}
+
+
 def unit_count(scenario: Scenario, name: str) -> float:
     """What intensity 1 means for an intervention: barrios (barrio programmes, committees,
     posts), patrol units, or operations a year."""

@@ -94,9 +94,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "group_men": {"es": "hombres", "en": "men"},
     "group_youth": {"es": "jóvenes", "en": "youth"},
     "group_migrants": {"es": "migrantes", "en": "migrants"},
-    "chart_trust": {"es": "Confianza y participación (%)", "en": "Trust and participation (%)"},
-    "series_legitimacy": {"es": "confianza en la policía", "en": "trust in the police"},
-    "series_members": {"es": "miembros de comités", "en": "committee members"},
+    "chart_trust": {"es": "Confianza en la policía (%)", "en": "Trust in the police (%)"},
+    "chart_members": {"es": "Miembros de comités (% de residentes)",
+                      "en": "Committee members (% of residents)"},
     "readout": {"es": "Seguros en espacios públicos: {public:.1f}% · en su barrio: {neighbourhood:.1f}% · "
                       "víctimas (12 meses): {victim:.1f}% · costo: US$ {cost:,.1f} millones",
                 "en": "Safe in public spaces: {public:.1f}% · in their neighbourhood: {neighbourhood:.1f}% · "
