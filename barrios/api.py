@@ -222,7 +222,7 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
                 raise BadInput(Path(file), "results", "expected a results folder with a "
                                "calibration's tables (parameters.csv, observations.csv, ...) "
                                f"for --report-only, found {folder or 'no results folder'}")
-            return write_report(loaded, read_stored(folder), folder, lang)
+            return write_report(loaded, read_stored(folder), folder, lang, stored=True)
         result = history_match(loaded, check_out(out),
                                execution=_execution(workers, scheduler, progress))
         result.files = write_outputs(result, lang)
@@ -321,7 +321,7 @@ def evidence(table: str | Path = "evidence/table.toml", *, replications: int | N
         result = run_evidence(loaded, only=only, out=check_out(out), report=Path(report),
                               execution=_execution(workers, scheduler, progress, retry_failed),
                               lang=lang)
-    write_outputs(result, lang)
+    write_outputs(result, lang, stored=report_only)
     return result
 
 

@@ -29,7 +29,16 @@ from simulation.outcomes import GROUP_LABELS
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE_TABLE = ROOT / "evidence" / "table.toml"
 
+STORED_NOTE = {
+    "en": "Written again from the tables a run left in this folder (`--report-only`), without "
+          "running the model: the numbers are that run's; the commit above wrote the words.",
+    "es": "Reescrito a partir de las tablas que dejó una corrida en esta carpeta "
+          "(`--report-only`), sin volver a correr el modelo: las cifras son de esa corrida; la "
+          "versión indicada arriba redactó el texto."}
+"""The last line of a report written from stored tables (shared by the study reports here)."""
+
 strings: dict[str, dict[str, str]] = {
+    "stored_note": STORED_NOTE,
     "title": {"en": "Virtual evaluation: {programme} ({design})",
               "es": "Evaluación virtual: {programme} ({design})"},
     "kind_randomized": {"en": "randomized trial", "es": "ensayo aleatorizado"},
@@ -362,7 +371,8 @@ def write_outputs(result: EvaluationResult, folder: Path | None = None, lang: st
              "event_study.png": lambda p: event_figure(result, p, lang)}
     for name, write in files.items():
         write(folder / name)
-    md, page = render("evaluation", lang, strings, **context(result, lang, evidence_table))
+    md, page = render("evaluation", lang, strings, **context(result, lang, evidence_table),
+                      stored=result.report is None)  # read_stored: no run behind this call
     (folder / "report.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(page, encoding="utf-8")
     return [folder / n for n in (*files, "report.md", "report.html")]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.evaluation_report import day, outcome_label, shown_path
+from experiments.evaluation_report import STORED_NOTE, day, outcome_label, shown_path
 from experiments.history_matching import LoadedMatching, MatchResult, write_scenario
 from experiments.parameter_names import parameter_name, parameter_unit
 from experiments.plots import finish_grid
@@ -34,6 +34,7 @@ PASS = 0.95   # an emulator passes when this share of held-back runs is inside i
 SETTLED = 0.5  # the refocusing has settled when the last wave shrinks the space by less than half
 
 strings: dict[str, dict[str, str]] = {
+    "stored_note": STORED_NOTE,
     "title": {"en": "Joint calibration: {name}", "es": "Calibración conjunta: {name}"},
     # the summary
     "summary_fit": {
@@ -421,8 +422,9 @@ def write_outputs(result: MatchResult, lang: str = "en") -> list[Path]:
 
 
 def write_report(loaded: LoadedMatching, tables: MatchTables, folder: Path,
-                 lang: str = "en") -> list[Path]:
-    """The figures the tables allow and README.md/report.html in ``lang``."""
+                 lang: str = "en", stored: bool = False) -> list[Path]:
+    """The figures the tables allow and README.md/report.html in ``lang`` (``stored``:
+    the tables come from ``read_stored``, not from a run of this call)."""
     figures = {"predictions.png": lambda p: prediction_figure(tables.predictions, loaded, p, lang)}
     nroy_shown = tables.nroy is not None or (folder / "nroy.png").is_file()  # drawn by the run
     if tables.nroy is not None:
@@ -432,7 +434,7 @@ def write_report(loaded: LoadedMatching, tables: MatchTables, folder: Path,
     for name, draw in figures.items():
         draw(folder / name)
     md, page = render("history_matching", lang, strings,
-                      **context(loaded, tables, lang, nroy_shown))
+                      **context(loaded, tables, lang, nroy_shown), stored=stored)
     (folder / "README.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(page, encoding="utf-8")
     return [folder / n for n in (*figures, "README.md", "report.html")]

@@ -346,6 +346,7 @@ def test_a_spanish_report_from_the_stored_tables(evaluated):
     assert effect_cells and all("," in c for c in effect_cells)   # decimal commas
     assert re.findall(r"\| ([+-]?\d+\.\d)%", english) and "incidentes" not in english
     assert _appendix(spanish) == _appendix(english)   # the same settings, whatever the language
+    assert "Reescrito a partir de las tablas" in spanish and "Written again" not in english
     _one_source(spanish, (folder / "es" / "report.html").read_text())
     _one_source(english, (folder / "report" / "report.html").read_text())
 

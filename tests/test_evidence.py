@@ -162,6 +162,7 @@ def _written_again_in_spanish(tmp_path, report, capsys):
     readme = (report / "README.md").read_text()
     assert readme.startswith("# Barrios frente a la evidencia publicada")
     assert "## Fuentes" in readme and "## Sources" not in readme and "**coincide**" in readme
+    assert "Reescrito a partir de las tablas" in readme   # says the numbers are the run's
     assert re.search(r"\| -\d+,\d\s% \[-\d+,\d; -\d+,\d\] \|", readme)  # simulated, decimal commas
     evaluation = (report / "evaluations" / "evaluation" / "report.md").read_text()
     assert "Frente a los estudios publicados que este diseño reproduce" in evaluation
