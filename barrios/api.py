@@ -148,17 +148,20 @@ def compare(scenarios: Sequence[str | Path], *, replications: int = 30, seed: in
 
 
 def sweep(experiment: str | Path, *, out: Path | str | None = None, workers: int | None = None,
-          scheduler: str | None = None, progress: bool = False, retry_failed: bool = False):
+          scheduler: str | None = None, progress: bool = False, retry_failed: bool = False,
+          lang: str = "en"):
     """Run an experiment file's design (levers, uncertainties, budget) and analyse it:
-    points.csv, pareto.csv, tradeoff.png and, with a target, prim.csv. Returns the
-    SweepResult (``folder``, ``design``, ``text``: what the command prints); the runs are
-    ``load_results(folder)``."""
+    points.csv, pareto.csv, tradeoff.png, with a target prim.csv, and report.md/.html in
+    ``lang`` ("en" or "es"). Returns the SweepResult (``folder``, ``design``, ``text``:
+    what the command prints); the runs are ``load_results(folder)``."""
+    from experiments.reporting import check_lang
     from experiments.sweep import sweep as run_sweep
     from experiments.sweep_report import analyse
 
+    check_lang(lang)  # before the runs, not after
     result = run_sweep(experiment, check_out(out),
                        execution=_execution(workers, scheduler, progress, retry_failed))
-    result.text = analyse(result)
+    result.text = analyse(result, lang)
     return result
 
 

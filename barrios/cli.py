@@ -214,8 +214,11 @@ def _add_sweep(sub):
                                    "Latin hypercube or Sobol), run each design point's replications, "
                                    "store them as Parquet as they finish (a restart skips stored "
                                    "runs), then write design-point means, the cost/gain Pareto front "
-                                   "and, with a [target], PRIM lever ranges that reach it.")
+                                   "and, with a [target], PRIM lever ranges that reach it, and "
+                                   "report.md/report.html.")
     p.add_argument("experiment", type=Path, help="experiment file (TOML), e.g. experiments/budget_100m.toml")
+    p.add_argument("--lang", choices=["en", "es"], default="en",
+                   help="language of the report and figure (default: en; es: Spanish, decimal commas)")
     p.add_argument("--retry-failed", action="store_true", help="run again the runs that failed before")
     _execution_options(p)
     p.set_defaults(func=cmd_sweep)
@@ -458,7 +461,7 @@ def cmd_sweep(args) -> int:
 
     result = barrios.sweep(args.experiment, out=args.out, workers=args.workers,
                            scheduler=args.scheduler, progress=not args.quiet,
-                           retry_failed=args.retry_failed)
+                           retry_failed=args.retry_failed, lang=args.lang)
     print(result.report)
     print(result.text)
     return 0

@@ -73,17 +73,28 @@ def prim_box(points: pd.DataFrame, levers: list[str], reached: np.ndarray) -> tu
 
 
 def tradeoff_figure(points: pd.DataFrame, front: pd.DataFrame, cost: str, gain: str,
-                    target: float | None, path: Path):
+                    target: float | None, path: Path, *, labels: dict | None = None,
+                    lang: str = "en", scale: float = 100):
+    """Cost (US$ million) against the gain (times ``scale``, e.g. 100 for percentage
+    points) of every design point, the Pareto front and the target; ``labels`` holds the
+    words in the report's language (``points``, ``front``, ``cost``, ``gain``, ``target``)."""
+    from experiments.reporting import decimal_axes
+
+    words = {"points": "design points", "front": "Pareto front", "cost": "cost (US$ million)",
+             "gain": f"{gain} (percentage points)",
+             "target": None if target is None else f"target {scale * target:+.1f} pp"}
+    words.update(labels or {})
     fig, ax = plt.subplots(figsize=(7, 5), dpi=100)
-    ax.scatter(points[cost] / 1e6, 100 * points[gain], s=12, alpha=0.5, label="design points")
-    ax.plot(front[cost] / 1e6, 100 * front[gain], color="tab:red", marker="o", markersize=4,
-            label="Pareto front")
+    ax.scatter(points[cost] / 1e6, scale * points[gain], s=12, alpha=0.5, label=words["points"])
+    ax.plot(front[cost] / 1e6, scale * front[gain], color="tab:red", marker="o", markersize=4,
+            label=words["front"])
     if target is not None:
-        ax.axhline(100 * target, color="tab:green", linestyle="--", label=f"target {100 * target:+.1f} pp")
-    ax.set_xlabel("cost (US$ million)")
-    ax.set_ylabel(f"{gain} (percentage points)")
+        ax.axhline(scale * target, color="tab:green", linestyle="--", label=words["target"])
+    ax.set_xlabel(words["cost"])
+    ax.set_ylabel(words["gain"])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    decimal_axes(ax, lang)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
