@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 
 import ipyvuetify as v
@@ -25,7 +27,7 @@ from workshop import core
 from workshop.app import use_page_state
 from workshop import drawing
 from workshop.components import (BudgetGame, Charts, Controls, InterventionSliders, LanguagePicker,
-                                 MapView)
+                                 MapView, game_options, results_rows)
 from workshop.core import InputError, Settings
 from workshop.i18n import INTERVENTION_TEXT, MECHANISMS, STRINGS, intervention_name, t
 
@@ -215,30 +217,74 @@ def test_bad_budgets_are_rejected(total, shares):
         bud.budget_levels(total, shares)
 
 
-def test_gains_and_cost_per_point():
-    ref = dict.fromkeys(bud.OUTCOMES, 0.0) | {"safe_public": 0.40, "safe_neighbourhood": 0.50,
-                                                "cost_usd": 100e6, "victimization_12m": 0.15}
-    mix = ref | {"safe_public": 0.45, "safe_neighbourhood": 0.50, "cost_usd": 150e6,
-                 "victimization_12m": 0.14}
-    g = bud.gains(mix, ref)
-    assert math.isclose(g["gain_public_pp"], 5.0) and math.isclose(g["extra_cost_musd"], 50.0)
-    assert math.isclose(g["musd_per_pp_public"], 10.0)
-    assert g["musd_per_pp_neighbourhood"] is None  # no gain: no cost per point
-    assert math.isclose(g["victimization_change_pp"], -1.0)
-    assert "northern_border" not in bud.comparable_scenarios()
-    assert "quito_2023_2025" in bud.comparable_scenarios()
+def _outcomes(public, neighbourhood=0.5, cost=100e6, victims=0.15) -> dict:
+    return dict.fromkeys(bud.OUTCOMES, 0.0) | {"safe_public": public, "safe_neighbourhood": neighbourhood,
+                                                "cost_usd": cost, "victimization_12m": victims}
 
 
-def test_comparisons_run_in_a_worker_process_and_match_a_run_here():
-    comparisons = bud.Comparisons()
+def test_gains_are_paired_means_with_t_intervals():
+    reference = [_outcomes(p) for p in (0.40, 0.42, 0.38, 0.41, 0.39)]
+    gains_pp = np.array([5.0, 4.0, 6.5, 5.5, 4.5])
+    runs = [_outcomes(r["safe_public"] + g / 100, cost=150e6) for r, g in zip(reference, gains_pp)]
+    g = bud.paired_gains(runs, reference)
+    half = 2.7764451051977987 * gains_pp.std(ddof=1) / math.sqrt(5)  # t(0.975, 4 df)
+    assert math.isclose(g["gain_public_pp"].mean, gains_pp.mean())
+    assert math.isclose(g["gain_public_pp"].low, gains_pp.mean() - half)
+    assert math.isclose(g["gain_public_pp"].high, gains_pp.mean() + half)
+    assert math.isclose(g["extra_cost_musd"].mean, 50.0)
+    per_point = g["musd_per_pp_public"]  # the ratios the gain's interval allows
+    assert math.isclose(per_point.mean, 50 / gains_pp.mean())
+    assert math.isclose(per_point.low, 50 / (gains_pp.mean() + half))
+    assert math.isclose(per_point.high, 50 / (gains_pp.mean() - half))
+    assert g["musd_per_pp_neighbourhood"] is None  # no gain at all
+    assert bud.estimate_text(g["gain_public_pp"], "es") == (
+        f"+5,1 [{gains_pp.mean() - half:.1f}; {gains_pp.mean() + half:.1f}]".replace(".", ","))
+    with pytest.raises(ValueError):
+        bud.paired_gains(runs[:3], reference)
+
+
+def test_a_gain_whose_interval_includes_zero_has_an_open_ended_cost_per_point():
+    uncertain = bud.cost_per_point(bud.Estimate(80.0, 79.0, 81.0), bud.Estimate(0.5, -0.3, 1.6))
+    assert uncertain.low == 50.0 and math.isinf(uncertain.high)
+    assert bud.cost_per_point_text(uncertain, "en") == "[50.0, ∞)"
+    assert bud.cost_per_point_text(uncertain, "es") == "[50,0; ∞)"
+    none = bud.cost_per_point(bud.Estimate(80.0, 79.0, 81.0), bud.Estimate(-0.5, -1.2, 0.0))
+    assert none is None
+    assert bud.cost_per_point_text(none, "en") == "no clear gain"
+    assert bud.cost_per_point_text(none, "es") == "sin ganancia clara"
+    clear = bud.cost_per_point(bud.Estimate(1234.5, 1230.0, 1240.0), bud.Estimate(2.0, 1.0, 3.0))
+    assert bud.cost_per_point_text(clear, "es") == "617,2 [411,5; 1.234,5]"
+
+
+def test_game_runs_pair_replications_whatever_ran_before():
+    """Replication k of every option runs on child k of SeedSequence(seed), in a worker
+    process or here, in any order: the same outcomes."""
+    base = Settings(scenario="baseline_2023", seed=3, scale=2000.0)
+    plan = replace(base, scenario="quito_2023_2025")
+    comparisons = bud.Comparisons(replications=2, workers=1)
     try:
-        future = comparisons.request("baseline_2023", 3, 2000.0)
-        in_worker = future.result(timeout=120)
-        assert comparisons.get("baseline_2023", 3, 2000.0) == in_worker  # cached
-        assert in_worker == bud.run_outcomes("baseline_2023", 3, 2000.0)
-        assert set(in_worker) == set(bud.OUTCOMES)
+        in_worker = [f.result(timeout=300) for f in comparisons.request(base)]
+        assert comparisons.runs(base) == in_worker  # kept
+        assert comparisons.progress([base, base]) == (2, 2)
     finally:
         comparisons.shutdown()
+    plan_second = bud.run_replication(plan, 1)
+    assert bud.run_replication(base, 1) == in_worker[1]  # after another option, here
+    assert in_worker[0] != in_worker[1]                  # two streams, not one
+    assert set(in_worker[0]) == set(bud.OUTCOMES)
+    assert plan_second["cost_usd"] > in_worker[1]["cost_usd"]  # the plan on top of the baseline
+
+
+def test_the_game_compares_with_the_baseline_and_shipped_mixes_only():
+    comparable = bud.comparable_scenarios()
+    assert "quito_2023_2025" in comparable
+    assert not {"northern_border", "calibrated", "budget_menu", "baseline_2023"} & set(comparable)
+    mine = small("baseline_2023").with_level("cero_acoso", 0.4)
+    options = game_options(mine)
+    assert options[0] == (None, mine)
+    assert options[1] == ("baseline_2023", Settings(scenario="baseline_2023", seed=7, scale=SMALL))
+    assert [name for name, _ in options[2:]] == list(comparable)
+    assert all((o.seed, o.scale, o.levels) == (7, SMALL, ()) for _, o in options[1:])
 
 
 def test_map_layers_come_from_public_state():
@@ -323,8 +369,26 @@ def test_every_text_exists_in_both_languages():
 # --- components ------------------------------------------------------------------------------
 
 
+def fake_runner(option: Settings, replication: int) -> dict:
+    """Outcomes that grow with an option's intensities, a little noise per replication
+    (no model run: the component tests check the page, not the model)."""
+    push = sum(option.intensities().values())
+    noise = 0.004 * math.sin(3 * replication + 7 * push)
+    return _outcomes(0.40 + 0.02 * push + noise, 0.50 + 0.01 * push, 1e8 * (1 + push))
+
+
 @pytest.fixture
-def page():
+def fake_game(monkeypatch):
+    """The budget game's runs, in a thread, from ``fake_runner``."""
+    comparisons = bud.Comparisons(replications=3, runner=fake_runner,
+                                  pool=ThreadPoolExecutor(max_workers=1))
+    monkeypatch.setattr(bud, "COMPARISONS", comparisons)
+    yield comparisons
+    comparisons.shutdown()
+
+
+@pytest.fixture
+def page(fake_game):
     """The page's components rendered without a browser; yields (state, render context)."""
     box = {}
 
@@ -469,6 +533,39 @@ def test_scenario_picker_offers_mixes_by_title_in_the_pages_language(page):
     _button(rc, "English").click()
     texts = {i["text"] for i in rc.find(v.Select).widget.items}
     assert "Quito's Metropolitan Plan 2023–2025" in texts and "Mano dura (iron fist)" in texts
+
+
+def _tables(rc) -> list[str]:
+    return [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+            if "barrios-results-table" in w.unsafe_innerHTML]
+
+
+def test_results_show_each_mix_over_seeds_against_the_baseline(page, fake_game):
+    state, rc = page
+    rc.find(v.Slider, label=intervention_name("safety_committees", "es"), max=100).widget.v_model = 20
+    _button(rc, t("budget_apply", "es")).click()
+    settings = state.run.settings
+    options = [option for _, option in game_options(settings)]
+    for option in options:
+        for future in fake_game.request(option):
+            future.result(timeout=60)
+    rows = results_rows(settings, "es", fake_game)
+    labels = [row[0] for row in rows]
+    assert labels[0] == "Su mezcla: Quito antes del plan (base 2023) *"
+    assert labels[1:] == [core.scenario_label(n, "es") for n in ("baseline_2023", *bud.comparable_scenarios())]
+    assert rows[1][1:3] == ["0,0 [0,0; 0,0]"] * 2 and rows[1][4] == "sin ganancia clara"
+    reference = fake_game.runs(options[1])
+    expected = bud.paired_gains(fake_game.runs(options[0]), reference)["gain_public_pp"]
+    assert rows[0][1] == bud.estimate_text(expected, "es") and "[" in rows[0][1]
+    assert expected.low < expected.mean < expected.high  # an interval over the seeds
+    english = results_rows(settings, "en", fake_game)
+    assert english[0][0] == "Your mix: Quito before the plan (2023 baseline) *"
+    assert english[1][4] == "no clear gain"
+    rc.find(v.Alert).widget  # noqa: B018 - re-render happened (the notice)
+    state.redraw()
+    table = _tables(rc)
+    assert len(table) == 1 and "Su mezcla: Quito antes del plan" in table[0]
+    assert "Mano dura" in table[0] and "calibrad" not in table[0].lower()
 
 
 def test_cli_rejects_bad_app_options(capsys):

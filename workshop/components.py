@@ -376,84 +376,97 @@ def BudgetGame(state: PageState):
                       disabled=not total_ok or allocated > 100,
                       on_click=state.handler(state.apply_budget), classes=["barrios-budget-apply"])
         if state.notice.value:
-            solara.Success(t(state.notice.value, lang), dense=True)
+            solara.Success(t(state.notice.value, lang, n=bud.COMPARISONS.replications), dense=True)
         solara.Text(t("budget_rule", lang), style={"font-size": "0.8em", "color": "#555"})
         ErrorBanner(state)
     Results(state)
 
 
-def _fmt(value, digits=1, lang="es") -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{digits}f}"
-    if lang == "es":
-        text = text.replace(",", "\u2009").replace(".", ",")
-    return text
+def game_options(settings: Settings) -> list[tuple[str | None, Settings]]:
+    """What the results table runs: the page's own settings first (label None), then the
+    baseline (the reference) and the shipped mixes of its city and period, on the page's
+    seed and scale. A shipped scenario picked unchanged is the same option as its row, so
+    its runs are shared."""
+    shipped = [(name, Settings(scenario=name, seed=settings.seed, scale=settings.scale))
+               for name in (BASELINE, *bud.comparable_scenarios())]
+    return [(None, settings), *shipped]
+
+
+def results_rows(settings: Settings, lang: str, comparisons=None) -> list[list[str]] | None:
+    """The results table's rows as text (None until the baseline's runs are in): each
+    option's mean difference with the baseline over the game's replications and its 95%
+    interval; an option still running shows '…'."""
+    comparisons = comparisons or bud.COMPARISONS
+    options = game_options(settings)
+    reference = comparisons.runs(options[1][1])
+    if reference is None:
+        return None
+    rows = []
+    for name, option in options:
+        if name is None:
+            label = t("your_run", lang, name=scenario_label(settings.scenario, lang),
+                      changed=" *" if settings.levels else "")
+        else:
+            label = scenario_label(name, lang)
+        runs = comparisons.runs(option)
+        if runs is None:
+            rows.append([label] + ["…"] * 5)
+            continue
+        g = bud.paired_gains(runs, reference)
+        rows.append([label, bud.estimate_text(g["gain_public_pp"], lang),
+                     bud.estimate_text(g["gain_neighbourhood_pp"], lang),
+                     bud.estimate_text(g["extra_cost_musd"], lang, sign=False),
+                     bud.cost_per_point_text(g["musd_per_pp_public"], lang),
+                     bud.estimate_text(g["victimization_change_pp"], lang)])
+    return rows
 
 
 @solara.component
 def Results(state: PageState):
     lang, run = state.lang.value, state.run
     state.frame.get()
-    ready, set_ready = solara.use_state(0)
+    _, set_ready = solara.use_state(0)
     settings = run.settings
-    seed, scale = settings.seed, settings.scale
-    same_city = settings.scenario == BASELINE or settings.scenario in _same_city()
-    names = (BASELINE, *bud.comparable_scenarios())
+    same_city = bud.same_place(app_scenario(settings.scenario), app_scenario(BASELINE))
+    options = [option for _, option in game_options(settings)] if same_city else []
 
     def wait():
-        if not (run.finished and same_city):
-            return
-        futures = [bud.COMPARISONS.request(n, seed, scale) for n in names]
-        concurrent.futures.wait(futures, timeout=600)
-        set_ready(lambda n: n + 1)
+        """Redraw whenever one of the runs finishes (they run in worker processes)."""
+        pending = {f for option in options for f in bud.COMPARISONS.request(option)}
+        while pending:
+            done, pending = concurrent.futures.wait(
+                pending, timeout=600, return_when=concurrent.futures.FIRST_COMPLETED)
+            if not done:
+                return
+            set_ready(lambda n: n + 1)
 
-    solara.lab.use_task(wait, dependencies=[run.finished, same_city, seed, scale, run.version],
-                        prefer_threaded=True)
+    solara.lab.use_task(wait, dependencies=[settings, same_city], prefer_threaded=True)
     with solara.Card(t("results", lang), margin=0, classes=["barrios-results"]):
-        if not run.finished:
-            solara.Info(t("results_wait", lang), dense=True)
-            return
         if not same_city:
             solara.Info(t("results_other_city", lang), dense=True)
             return
-        outcomes = {n: bud.COMPARISONS.get(n, seed, scale) for n in names}
-        if any(v is None for v in outcomes.values()):
-            solara.Info(t("results_computing", lang), dense=True)
-            solara.ProgressLinear(True)
+        done, total = bud.COMPARISONS.progress(options)
+        if done < total:
+            solara.Info(t("results_computing", lang, done=done, total=total,
+                          n=bud.COMPARISONS.replications), dense=True,
+                        classes=["barrios-results-progress"])
+            solara.ProgressLinear(value=100 * done / max(total, 1))
+        rows = results_rows(settings, lang)
+        if rows is None:
             return
-        with run.lock:
-            mine = bud.outcomes_of(run.model)
-        reference = outcomes[BASELINE]
-        rows = [(t("your_run", lang) + f" ({scenario_label(settings.scenario, lang)}"
-                 + (" *" if settings.levels else "") + ")", bud.gains(mine, reference))]
-        rows += [(scenario_label(n, lang), bud.gains(outcomes[n], reference)) for n in names[1:]]
-        solara.Text(t("results_intro", lang))
+        solara.Text(t("results_intro", lang, n=bud.COMPARISONS.replications))
         header = ["col_mix", "col_gain_public", "col_gain_neighbourhood", "col_extra_cost",
                   "col_cost_per_point", "col_victim"]
         cells = "".join(f"<th style='text-align:left;padding:4px'>{html.escape(t(h, lang))}</th>" for h in header)
         body = []
-        for i, (label, g) in enumerate(rows):
-            per_point = _fmt(g["musd_per_pp_public"], 1, lang) if g["musd_per_pp_public"] is not None \
-                else t("no_gain", lang)
-            values = [label, _fmt(g["gain_public_pp"], 1, lang), _fmt(g["gain_neighbourhood_pp"], 1, lang),
-                      _fmt(g["extra_cost_musd"], 1, lang), per_point, _fmt(g["victimization_change_pp"], 1, lang)]
+        for i, values in enumerate(rows):
             weight = "bold" if i == 0 else "normal"
             tds = "".join(f"<td style='padding:4px;font-weight:{weight}'>{html.escape(v)}</td>" for v in values)
             body.append(f"<tr>{tds}</tr>")
         solara.HTML(tag="div", unsafe_innerHTML=(
-            "<table class='barrios-results-table' style='border-collapse:collapse;font-size:0.9em'>"
+            "<table class='barrios-results-table' style='border-collapse:collapse;font-size:0.95em'>"
             f"<thead><tr>{cells}</tr></thead><tbody>{''.join(body)}</tbody></table>"))
-
-
-def _same_city() -> tuple[str, ...]:
-    """Scenarios with the baseline's city and period (comparisons are meaningful)."""
-    if BASELINE not in SCENARIO_NAMES:
-        return ()
-    base = app_scenario(BASELINE)
-    return tuple(n for n in SCENARIO_NAMES
-                 if app_scenario(n).city == base.city and app_scenario(n).run.start == base.run.start
-                 and app_scenario(n).run.years == base.run.years)
+        solara.Text(t("results_note", lang), style={"font-size": "0.8em", "color": "#555"})
 
 
 # --- explanations ------------------------------------------------------------------------------------

@@ -120,8 +120,10 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "You allocated {pct:.0f}%: lower some shares to 100% or less in total."},
     "budget_apply": {"es": "Aplicar la mezcla (escenario base + presupuesto)",
                      "en": "Apply the mix (baseline + budget)"},
-    "budget_applied": {"es": "Mezcla aplicada. Usen «Hasta el final» o «Reproducir».",
-                       "en": "Mix applied. Use “To the end” or “Play”."},
+    "budget_applied": {"es": "Mezcla aplicada. Abajo, la tabla la corre con {n} semillas; en la pestaña "
+                             "Simulación pueden verla avanzar («Reproducir» o «Hasta el final»).",
+                       "en": "Mix applied. Below, the table runs it on {n} seeds; on the Simulation tab you "
+                             "can watch it unfold (“Play” or “To the end”)."},
     "budget_rule": {
         "es": "Regla: intensidad = intensidad del escenario base + asignación ÷ (costo unitario × "
               "unidades a intensidad 1 × años), con máximo 100%. Los programas arrancan de a poco, "
@@ -129,23 +131,30 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Rule: intensity = baseline intensity + allocation ÷ (unit cost × units at intensity 1 "
               "× years), at most 100%. Programmes ramp up, so they spend somewhat less than allocated."},
     "results": {"es": "Resultados", "en": "Results"},
-    "results_wait": {"es": "Lleven la simulación hasta el final para ver qué logró su mezcla.",
-                     "en": "Run the simulation to the end to see what your mix achieved."},
-    "results_computing": {"es": "Calculando los escenarios de comparación (misma semilla y escala)…",
-                          "en": "Computing the comparison scenarios (same seed and scale)…"},
+    "results_computing": {
+        "es": "Corriendo cada mezcla con {n} semillas: {done} de {total} simulaciones listas…",
+        "en": "Running each mix on {n} seeds: {done} of {total} runs done…"},
     "results_other_city": {"es": "La comparación usa la ciudad del escenario base; este escenario es otro lugar.",
                            "en": "The comparison uses the baseline's city; this scenario is another place."},
     "results_intro": {
-        "es": "Diferencias con el escenario base (misma semilla y escala), al final de la simulación.",
-        "en": "Differences from the baseline (same seed and scale), at the end of the run."},
+        "es": "Diferencias con el escenario base al final de los 3 años: promedio de {n} simulaciones "
+              "(semillas distintas, las mismas para cada mezcla) y, entre corchetes, el intervalo del 95 %.",
+        "en": "Differences from the baseline at the end of the 3 years: mean of {n} runs (different "
+              "seeds, the same for every mix) and, in brackets, the 95% interval."},
+    "results_note": {
+        "es": "Si el intervalo de los puntos ganados incluye el 0, no se puede descartar que la mezcla "
+              "no gane nada: el costo por punto queda abierto, «[x; ∞)» (al menos x millones por punto), "
+              "o «sin ganancia clara». * = intensidades cambiadas a mano o con el presupuesto.",
+        "en": "When the interval of points gained includes 0, the mix may gain nothing: its cost per "
+              "point is open-ended, “[x, ∞)” (at least x million per point), or “no clear gain”. * = "
+              "intensities changed by hand or by the budget."},
     "col_mix": {"es": "Mezcla", "en": "Mix"},
     "col_gain_public": {"es": "Puntos ganados: espacios públicos", "en": "Points gained: public spaces"},
     "col_gain_neighbourhood": {"es": "Puntos ganados: barrio", "en": "Points gained: neighbourhood"},
     "col_extra_cost": {"es": "Gasto adicional (US$ M)", "en": "Extra spending (US$ M)"},
     "col_cost_per_point": {"es": "US$ M por punto (espacios públicos)", "en": "US$ M per point (public spaces)"},
     "col_victim": {"es": "Cambio en víctimas (puntos)", "en": "Change in victimized (points)"},
-    "your_run": {"es": "Su simulación", "en": "Your run"},
-    "no_gain": {"es": "sin ganancia", "en": "no gain"},
+    "your_run": {"es": "Su mezcla: {name}{changed}", "en": "Your mix: {name}{changed}"},
     # --- explanations -------------------------------------------------------------------
     "mechanisms": {"es": "Los mecanismos del modelo", "en": "The model's mechanisms"},
     "programmes": {"es": "Las intervenciones", "en": "The interventions"},
