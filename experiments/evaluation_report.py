@@ -66,8 +66,8 @@ strings: dict[str, dict[str, str]] = {
                        "es": "el {share} de barrios con mayor {indicator}"},
     "summary_effects": {"en": "Against the control barrios: {effects}.",
                         "es": "Frente a los barrios de control: {effects}."},
-    "summary_dose": {"en": "At {key} = {dose}: {effects}.",
-                     "es": "Con {key} = {dose}: {effects}."},
+    "summary_dose": {"en": "At {setting} = {dose}: {effects}.",
+                     "es": "Con {setting} = {dose}: {effects}."},
     "fell": {"en": "{outcome} fell by {value} ({interval_name} {interval})",
              "es": "{outcome}: una reducción de {value} ({interval_name} {interval})"},
     "rose": {"en": "{outcome} rose by {value} ({interval_name} {interval})",
@@ -132,8 +132,8 @@ strings: dict[str, dict[str, str]] = {
                           "mes en que lo adopta."},
     "set_on_outcome": {"en": ", and its incidents before adoption",
                        "es": ", y sus incidentes antes de la adopción"},
-    "set_dose": {"en": "Dose-response: {key} = {values} (the same assignments at every dose).",
-                 "es": "Dosis-respuesta: {key} = {values} (las mismas asignaciones en cada "
+    "set_dose": {"en": "Dose-response: {setting} = {values} (the same assignments at every dose).",
+                 "es": "Dosis-respuesta: {setting} = {values} (las mismas asignaciones en cada "
                        "dosis)."},
     "set_scenario": {"en": "Scenario: **{title}** (`{name}`; files {files}).",
                      "es": "Escenario: **{title}** (`{name}`; archivos {files})."},
@@ -586,8 +586,9 @@ def design_lines(result: EvaluationResult, lang: str = "en") -> list[str]:
                        far=t("set_far", far=d.far) if d.kind == "catchment" else "",
                        catchment=t("set_catchment", steps=d.catchment) if d.catchment else ""))
     if d.dose is not None:
-        lines.append(t("set_dose", key=f"`{d.dose.key}`",
-                       values=", ".join(fmt(v, 3, lang=lang) for v in d.dose.values)))
+        lines.append(t("set_dose", setting=f"`{d.dose.key}`",
+                       values=("; " if lang == "es" else ", ").join(  # '0,1, 0,9' misreads
+                           fmt(v, 3, lang=lang) for v in d.dose.values)))
     return lines
 
 
@@ -659,7 +660,7 @@ def summary(result: EvaluationResult, lang: str = "en",
     for dose, df in direct.groupby("dose", sort=False, dropna=False):
         effects = "; ".join(change_text(r, lang) for _, r in df.iterrows())
         parts.append(t("summary_effects", effects=effects) if pd.isna(dose) else
-                     t("summary_dose", key=f"`{d.dose.key}`", dose=fmt(dose, 3, lang=lang),
+                     t("summary_dose", setting=f"`{d.dose.key}`", dose=fmt(dose, 3, lang=lang),
                        effects=effects))
     parts.append(published_sentence(result, lang, evidence_table or EVIDENCE_TABLE))
     parts.append(t("summary_caveat"))

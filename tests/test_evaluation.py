@@ -376,3 +376,18 @@ def test_bad_designs_are_told_in_one_line(tmp_path, capsys, design, message):
 def test_shipped_evaluation_files_load(path):
     loaded = load_evaluation(path)
     assert loaded.spec.replications >= 10 and loaded.window.scenario.run.start <= loaded.start
+
+
+def test_a_dose_response_report_is_written_from_the_committed_tables(tmp_path):
+    """The committed hot-spot operations evaluation (two doses) in Spanish, from its stored
+    tables: each dose in the first paragraph, the replications the tables hold."""
+    from experiments.evaluation_report import context, read_stored
+
+    root = Path(__file__).parents[1]
+    loaded = load_evaluation(root / "evidence" / "evaluations" / "operations_hot_spots.toml")
+    stored = read_stored(loaded, root / "results" / "evidence" / "evaluations" / "operations_hot_spots")
+    assert stored.loaded.spec.replications == 20
+    text = context(stored, "es")
+    assert "Con `heavy_handedness` = 0,100:" in text["summary"]
+    assert "Con `heavy_handedness` = 0,900:" in text["summary"]
+    assert "Dosis-respuesta: `heavy_handedness` = 0,100; 0,900" in " ".join(text["design"])
