@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from experiments.evaluation_report import STORED_NOTE  # noqa: E402
 from experiments.parameter_names import parameter_name, parameter_unit  # noqa: E402
 from experiments.reporting import (decimal_axes, interval, markdown_table, number, pct,  # noqa: E402
                                    provenance, scale_text, settings_toml, translator,
@@ -35,6 +36,7 @@ CHANGE = ["public_change_pp", "neighbourhood_change_pp"]
 FIT = "fit_rmse_pp"
 
 STRINGS = {
+    "stored_note": STORED_NOTE,
     "title": {"en": "Sensitivity analysis: {title}", "es": "Análisis de sensibilidad: {title}"},
     "and": {"en": "and", "es": "y"},
     "none": {"en": "none", "es": "ninguno"},
@@ -245,7 +247,8 @@ def context(loaded, morris: StageResult, sobol: StageResult | None, lang: str) -
             "by_year": not sobol.by_year.empty},
         "parameters": parameter_table(loaded, lang),
         "settings": settings_toml(settings(loaded)),
-        "command": command(loaded, sobol, lang),
+        "command": command(loaded, sobol, lang, stored=morris.runs is None),
+        "stored": morris.runs is None,  # read_stored: no run behind this report
         **provenance(),
     }
 
@@ -448,14 +451,14 @@ def settings(loaded) -> dict:
                          "city": scenario.city.model_dump(mode="json")}}
 
 
-def command(loaded, sobol, lang: str) -> str:
+def command(loaded, sobol, lang: str, stored: bool = False) -> str:
     path = Path(loaded.path)
     try:
         path = path.resolve().relative_to(Path.cwd())
     except ValueError:
         pass
     return (f"barrios sensitivity {path.as_posix()}" + (" --morris-only" if sobol is None else "")
-            + (f" --lang {lang}" if lang != "en" else ""))
+            + (" --report-only" if stored else "") + (f" --lang {lang}" if lang != "en" else ""))
 
 
 # --- the report again from stored tables ------------------------------------------------------

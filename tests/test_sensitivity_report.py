@@ -75,7 +75,8 @@ def test_the_report_states_the_settings_the_stored_runs_used(stored):
     settings = tomllib.loads(md.split("```toml\n")[1].split("```")[0])
     assert settings["sensitivity"]["morris"]["trajectories"] == r
     assert settings["scenario"]["city"]["width"] == loaded.base.scenario.city.width
-    assert "--morris-only" in md.split("Produced by")[1]
+    assert "--morris-only --report-only" in md.split("Produced by")[1]
+    assert "Written again from the tables a run left in this folder" in md  # no run behind it
     # the parameters' human names, and each one's range and unit in the appendix
     top = indices.sort_values("mu_star").iloc[-1]["parameter"]
     assert parameter_name(top) in md and f"`{top}`" in md
