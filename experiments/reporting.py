@@ -171,8 +171,13 @@ def _without_none(value):
     return value
 
 
+CODE = ("simulation", "experiments", "barrios", "scenarios", "evidence", "workshop")
+"""The folders whose uncommitted changes a report's commit is marked with ('+changes')."""
+
+
 def provenance() -> dict[str, str]:
-    """The commit (with '+changes' when the work tree differs) and today's date."""
+    """The commit (with '+changes' when the code, scenarios or evidence differ from it) and
+    today's date."""
     import datetime as dt
     import subprocess
 
@@ -180,8 +185,9 @@ def provenance() -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
                                 capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, text=True, capture_output=True).stdout.strip()
+        # Only what makes the numbers counts: rewriting results/ or docs/ is not a change.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                *CODE], cwd=root, text=True, capture_output=True).stdout.strip()
         commit += "+changes" if dirty else ""
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
