@@ -514,6 +514,9 @@ def test_budget_game_applies_the_mix(page):
     assert state.run.settings.scenario == "baseline_2023"
     expected = 40e6 / ((250_000 + 15_000 * 3) * 1200)
     assert math.isclose(state.run.settings.intensities()["street_lighting"], expected)
+    # the sidebar's slider snaps the budget's intensity to its step: that is no change
+    rc.find(v.Slider, label=lighting, max=1.0).widget.v_model = round(expected, 2)
+    assert not state.pending
     # too much in total: the apply button is disabled and a warning shown
     rc.find(v.Slider, label=intervention_name("cero_acoso", "es"), max=100).widget.v_model = 70
     assert _button(rc, t("budget_apply", "es")).disabled

@@ -28,6 +28,7 @@ from workshop.i18n import (INTERVENTION_TEXT, LANGS, MECHANISMS, check_lang, err
 
 log = logging.getLogger("workshop")
 CHART_INTERVAL_S = 1.0  # while playing, redraw the time series at most this often
+SLIDER_STEP = 0.01      # an intervention slider's step (intensity)
 
 
 @dataclass
@@ -99,7 +100,8 @@ class PageState:
     def set_level(self, name, value):
         current = self.draft.value.intensities().get(name)
         settings = self.draft.value.with_level(name, value)  # validates name and value
-        if current is not None and abs(settings.level_dict()[name] - current) < 1e-9:
+        # The slider snaps to its step: a budget's 16.9% comes back as 17%, which is no change.
+        if current is not None and abs(settings.level_dict()[name] - current) <= SLIDER_STEP / 2:
             return
         self.draft.set(settings)
         self.error.set(None)
@@ -268,7 +270,7 @@ def InterventionSliders(state: PageState):
                       ops=full["police_operations"][1]), style={"font-size": "0.8em", "color": "#555"})
         for name in INTERVENTIONS:
             SafeSlider(intervention_name(name, lang), value=levels[name], min=0.0, max=1.0,
-                       step=0.01, on_value=state.handler(partial(state.set_level, name)),
+                       step=SLIDER_STEP, on_value=state.handler(partial(state.set_level, name)),
                        classes=[f"barrios-slider-{name}"])
             solara.Text(_units_text(name, levels[name], scenario, lang),
                         classes=[f"barrios-level-{name}"],
@@ -301,7 +303,7 @@ def MapView(state: PageState):
     image = solara.use_memo(draw, [frame, layer, lang, run.version])
     width = map_geometry(run.model.city.width, run.model.city.height)[1]
     with solara.Column(classes=["barrios-map"], gap="4px",
-                       style={"flex": f"0 1 {width:.0f}px", "min-width": "260px"}):
+                       style={"flex": f"0 0 {width:.0f}px", "max-width": "55%"}):
         solara.Text(t("map", lang), style={"font-weight": "bold"})
         with solara.Row(gap="2px", style={"flex-wrap": "wrap"}):
             for key in MAP_LAYERS:
