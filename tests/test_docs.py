@@ -40,7 +40,9 @@ def _cli_reference():
 
 
 def test_cli_reference_is_the_parsers():
-    assert (ROOT / "docs" / "cli.md").read_text() == _cli_reference(), (
+    # Word for word, not space for space: argparse lays the help out differently on the
+    # Python versions the tests run on (3.13 aligns the command list two columns wider).
+    assert (ROOT / "docs" / "cli.md").read_text().split() == _cli_reference().split(), (
         "docs/cli.md is stale: run `python scripts/cli_reference.py > docs/cli.md`")
 
 
