@@ -590,3 +590,24 @@ def test_the_server_says_which_addresses_to_open_and_warns_off_loopback():
     assert "http://127.0.0.1:8765" in " ".join(room)
     assert room[-1].startswith("warning:") and "network" in room[-1]
     assert announcement("::1", 9000)[0] == "Barrios workshop app: http://[::1]:9000  (Ctrl-C to stop)"
+
+
+def test_stopping_the_budget_game_stops_its_workers_without_waiting_for_their_runs():
+    """Ctrl-C on the server: the game's runs are only a cache, so its workers are stopped,
+    not waited for (they had held the server's exit for a run and a queued one)."""
+    import subprocess
+    import time as clock
+
+    from workshop.budget import Comparisons
+
+    game = Comparisons(replications=2, workers=1, runner=subprocess.call)
+    game.request(("sleep", "30"))  # runner(option, k): call(("sleep", "30"), k) takes 30 s
+    deadline = clock.monotonic() + 60
+    while not game._pool._processes and clock.monotonic() < deadline:
+        clock.sleep(0.1)
+    workers = list(game._pool._processes.values())
+    assert workers, "the pool never started its worker"
+    game.shutdown()
+    for worker in workers:
+        worker.join(timeout=10)
+    assert not any(w.is_alive() for w in workers)
