@@ -72,8 +72,12 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, lang: str = "es",
     from workshop.guard import Guard
 
     app = Guard(solara_app, max_sessions=max_sessions, allowed_origins=tuple(allow_origins))
+    # A tab waits its turn while the others run (one Python process): with 20 tabs pressing
+    # "to the end" together on 2 cores, the last waits well over a minute, and its pong is
+    # read only when its turn comes; a 60 s timeout dropped such tabs mid-run (and one that
+    # dropped before its first drawing stayed blank). tests/test_workshop_classroom.py.
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                            ws_ping_interval=20, ws_ping_timeout=60,
+                            ws_ping_interval=20, ws_ping_timeout=600,
                             timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     server = uvicorn.Server(config)
     signal.signal(signal.SIGTERM, _stop)
