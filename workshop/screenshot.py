@@ -23,6 +23,7 @@ from pathlib import Path
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORT = {"width": 1440, "height": 900}
 
 
 def free_port() -> int:
@@ -74,29 +75,40 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def play(page, url: str, days: int = 250, lang: str = "es"):
+    """Open the workshop at ``url`` in ``page``, play the Quito plan to at least ``days``
+    and pause, so the map and charts show a run under way."""
+    page.goto(url)
+    page.locator(".barrios-status").wait_for(timeout=60_000)
+    if lang == "en":
+        page.locator(".barrios-lang-en").click()
+        page.get_by_text("Controls", exact=True).wait_for()
+    page.locator(".barrios-speed-30").click()
+    page.locator(".barrios-play").click()
+    word = "día" if lang == "es" else "day"
+    page.wait_for_function(
+        "([w, d]) => { const e = document.querySelector('.barrios-status');"
+        " const m = e && e.innerText.match(new RegExp(w + ' (\\\\d+)'));"
+        " return m && Number(m[1]) >= d; }", arg=[word, days], timeout=120_000)
+    page.locator(".barrios-play").click()
+    page.wait_for_timeout(2500)  # the last update and the charts' redraw land
+
+
 def take(url: str, out: Path, days: int = 250, lang: str = "es"):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch(p)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(url)
-        page.locator(".barrios-status").wait_for(timeout=60_000)
-        if lang == "en":
-            page.locator(".barrios-lang-en").click()
-            page.get_by_text("Controls", exact=True).wait_for()
-        page.locator(".barrios-speed-30").click()
-        page.locator(".barrios-play").click()
-        word = "día" if lang == "es" else "day"
-        page.wait_for_function(
-            "([w, d]) => { const e = document.querySelector('.barrios-status');"
-            " const m = e && e.innerText.match(new RegExp(w + ' (\\\\d+)'));"
-            " return m && Number(m[1]) >= d; }", arg=[word, days], timeout=120_000)
-        page.locator(".barrios-play").click()
-        page.wait_for_timeout(2500)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(out))
+        page = browser.new_page(viewport=VIEWPORT)
+        play(page, url, days, lang)
+        save(page, out)
         browser.close()
+
+
+def save(page, out: Path, full_page: bool = False):
+    """Screenshot ``page`` to ``out`` as a compact PNG."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=full_page)
     _shrink(out)
 
 
