@@ -190,3 +190,12 @@ def tiny_sweeps(tmp_path_factory):
     finally:
         execution.BATCH_RUNS, execution.BATCH_SECONDS = saved
     return types.SimpleNamespace(path=path, one=one, two=two, total=len(one.design) * 2)
+
+
+LONGEST_FIRST = ("test_workshop_classroom.py",)
+"""Files that take minutes, started first: with two workers (``-n 2``, pyproject's addopts)
+the rest of the suite runs beside them instead of after them."""
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: order kept
