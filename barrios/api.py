@@ -285,6 +285,7 @@ def evaluate(file: str | Path, *, replications: int | None = None, out: Path | s
     from experiments.evaluation import evaluate as run_evaluation
     from experiments.evaluation import load_evaluation
     from experiments.evaluation_report import write_outputs
+    from experiments.evidence_report import EVIDENCE_TABLE, published_sentence
     from experiments.reporting import check_lang
 
     check_lang(lang)
@@ -293,7 +294,8 @@ def evaluate(file: str | Path, *, replications: int | None = None, out: Path | s
         writable_folder(Path(report), "--report", None)
     result = run_evaluation(loaded, check_out(out),
                             execution=_execution(workers, scheduler, progress, retry_failed))
-    result.files = write_outputs(result, Path(report) if report else None, lang)
+    published = published_sentence(result, lang, EVIDENCE_TABLE)
+    result.files = write_outputs(result, Path(report) if report else None, lang, published)
     return result
 
 
@@ -310,7 +312,7 @@ def evidence(table: str | Path = "evidence/table.toml", *, replications: int | N
     published and simulated effects, the verdict and the reason)."""
     from experiments.evaluation_report import write_outputs as write_evaluation
     from experiments.evidence import load_evidence, run_evidence
-    from experiments.evidence_report import read_stored, write_outputs
+    from experiments.evidence_report import published_sentence, read_stored, write_outputs
     from experiments.reporting import check_lang
 
     check_lang(lang)
@@ -319,11 +321,17 @@ def evidence(table: str | Path = "evidence/table.toml", *, replications: int | N
     if report_only:
         result = read_stored(loaded, Path(report))
         for name, folder in result.reports.items():
-            write_evaluation(result.evaluations[name], folder, lang, evidence_table=loaded.path)
+            evaluation = result.evaluations[name]
+            write_evaluation(evaluation, folder, lang,
+                             published_sentence(evaluation, lang, loaded.path))
     else:
+        def write(evaluation, folder):
+            write_evaluation(evaluation, folder, lang,
+                             published_sentence(evaluation, lang, loaded.path))
+
         result = run_evidence(loaded, only=only, out=check_out(out), report=Path(report),
                               execution=_execution(workers, scheduler, progress, retry_failed),
-                              lang=lang)
+                              on_evaluation=write)
     write_outputs(result, lang, stored=report_only)
     return result
 

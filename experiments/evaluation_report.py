@@ -27,7 +27,6 @@ from simulation.interventions import INTERVENTIONS
 from simulation.outcomes import GROUP_LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
-EVIDENCE_TABLE = ROOT / "evidence" / "table.toml"
 
 STORED_NOTE = {
     "en": "Written again from the tables a run left in this folder (`--report-only`), without "
@@ -358,7 +357,7 @@ MAIN = ("percent_change", "points")
 
 
 def write_outputs(result: EvaluationResult, folder: Path | None = None, lang: str = "en",
-                  evidence_table: Path | None = None) -> list[Path]:
+                  published: str = "") -> list[Path]:
     folder = Path(folder or result.folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {"effects.csv": lambda p: result.effects.to_csv(p, index=False),
@@ -371,7 +370,7 @@ def write_outputs(result: EvaluationResult, folder: Path | None = None, lang: st
              "event_study.png": lambda p: event_figure(result, p, lang)}
     for name, write in files.items():
         write(folder / name)
-    md, page = render("evaluation", lang, strings, **context(result, lang, evidence_table),
+    md, page = render("evaluation", lang, strings, **context(result, lang, published),
                       stored=result.report is None)  # read_stored: no run behind this call
     (folder / "report.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(page, encoding="utf-8")
@@ -646,8 +645,9 @@ def change_text(row, lang: str) -> str:
              interval_name=t("interval_95"), interval=interval(low, high, 1, lang))
 
 
-def summary(result: EvaluationResult, lang: str = "en",
-            evidence_table: Path | None = None) -> str:
+def summary(result: EvaluationResult, lang: str = "en", published: str = "") -> str:
+    """The first paragraph; ``published``: how the effect stands against published studies
+    (``evidence_report.published_sentence``), said after the effects."""
     t, loaded, d = translator(strings, lang), result.loaded, result.loaded.design
     who = (t("who_matched") if d.kind == "matched" else
            t("who_assigned", share=pct(d.share, 0, lang), eligible=eligible_text(result, lang)))
@@ -662,75 +662,21 @@ def summary(result: EvaluationResult, lang: str = "en",
         parts.append(t("summary_effects", effects=effects) if pd.isna(dose) else
                      t("summary_dose", setting=f"`{d.dose.key}`", dose=fmt(dose, 3, lang=lang),
                        effects=effects))
-    parts.append(published_sentence(result, lang, evidence_table or EVIDENCE_TABLE))
+    parts.append(published)
     parts.append(t("summary_caveat"))
     return " ".join(p for p in parts if p)
-
-
-def published_sentence(result: EvaluationResult, lang: str, table_path: Path) -> str:
-    """How the effect stands against the published findings the evidence table reproduces
-    with this evaluation file (their verdicts, as ``barrios evidence`` judges them)."""
-    from experiments.evidence import EvidenceTable
-    from experiments.evidence_report import published_words, verdict_word
-    from experiments.files import read_toml, validate
-
-    t = translator(strings, lang)
-    programme = result.loaded.spec.programme
-    try:
-        table = validate(EvidenceTable, read_toml(table_path), table_path)
-    except Exception:  # noqa: BLE001 - no table, no comparison: the report still stands
-        return ""
-    mine = [e for e in table.entry if e.evaluation and
-            (table_path.parent / e.evaluation).resolve() == result.loaded.path.resolve()]
-    label = INTERVENTIONS[programme].label(lang)
-    if not mine:
-        others = [e for e in table.entry if e.programme == programme and e.interval != "none"]
-        if not others:
-            return t("summary_no_study", programme=label, table=shown_path(table_path))
-        return t("summary_other_design", programme=label, count=len(others),
-                 table=shown_path(table_path))
-    items = []
-    for entry in mine:
-        sim, verdict = judged(entry, result)
-        simulated = "—" if sim is None else (
-            f"{with_unit(sim.mean, entry.measure, lang, 2 if entry.measure == 'cohens_d' else 1)} "
-            f"{interval(sim.low, sim.high, 2 if entry.measure == 'cohens_d' else 1, lang)}")
-        items.append(t("published_item", outcome=outcome_label(entry.outcome, entry.group, lang),
-                       published=published_words(entry.interval, entry.effect, entry.low,
-                                                 entry.high, entry.measure, lang),
-                       simulated=simulated, verdict=f"**{verdict_word(verdict.verdict, lang)}**"))
-    return t("summary_published", items="; ".join(items))
-
-
-def judged(entry, result: EvaluationResult):
-    """The simulated effect an evidence entry is held against, and the verdict."""
-    from experiments.evidence import Simulated, judge, participation
-
-    e = result.effects
-    match = e[(e["comparison"] == entry.comparison) & (e["outcome"] == entry.outcome)
-              & (e["group"] == entry.group) & (e["measure"] == entry.measure)
-              & ((e["dose"] == entry.dose) if entry.dose is not None else e["dose"].isna())]
-    if match.empty:
-        return None, judge(entry, None)
-    values = [float(match.iloc[0][k]) for k in ("mean", "ci_low", "ci_high", "trial_low",
-                                                "trial_high")]
-    if entry.per_participant:
-        share = participation(entry, result.loaded)
-        values = [v / share for v in values]
-    sim = Simulated(*values)
-    return sim, judge(entry, sim)
 
 
 # --- the report ------------------------------------------------------------------------------
 
 
-def context(result: EvaluationResult, lang: str = "en", evidence_table: Path | None = None) -> dict:
+def context(result: EvaluationResult, lang: str = "en", published: str = "") -> dict:
     t, loaded = translator(strings, lang), result.loaded
     catchment = catchment_table(result, lang)
     command = f"barrios evaluate {shown_path(loaded.path)}" + (" --lang es" if lang == "es" else "")
     return {"title": t("title", programme=INTERVENTIONS[loaded.spec.programme].label(lang),
                        design=design_label(loaded.design.kind, lang)),
-            "summary": summary(result, lang, evidence_table),
+            "summary": summary(result, lang, published),
             "description": loaded.spec.description if lang == "en" else "",
             "design": design_lines(result, lang), "run": run_lines(result, lang),
             "comparisons": [t(f"cmp_{c}") for c in dict.fromkeys(result.effects["comparison"])],

@@ -287,11 +287,11 @@ class EvidenceResult:
 
 def run_evidence(loaded: LoadedEvidence, *, only=None, out: Path | None = None,
                  report: Path = Path("results/evidence"),
-                 execution: Execution = Execution(), lang: str = "en") -> EvidenceResult:
-    """Run every evaluation the (selected) entries name (each writes its report in
-    ``lang``), then judge each entry."""
-    from experiments.evaluation_report import write_outputs
-
+                 execution: Execution = Execution(), on_evaluation=None) -> EvidenceResult:
+    """Run every evaluation the (selected) entries name, then judge each entry.
+    ``on_evaluation(result, folder)`` is called as each evaluation finishes, with the
+    folder its report belongs in (the caller writes it there, so a kill keeps the reports
+    of the evaluations already run; the runner stays free of reporting)."""
     entries = loaded.entries(only)
     if not entries:
         raise BadInput("--only", None, f"expected a programme with entries in {loaded.path}, "
@@ -304,7 +304,8 @@ def run_evidence(loaded: LoadedEvidence, *, only=None, out: Path | None = None,
             item = loaded.evaluations[name]
             results[name] = evaluate(item, root / item.name, execution, client)
             reports[name] = report / "evaluations" / item.name
-            write_outputs(results[name], reports[name], lang, evidence_table=loaded.path)
+            if on_evaluation is not None:
+                on_evaluation(results[name], reports[name])
     rows = [judged_row(e, results.get(e.evaluation), loaded) for e in entries]
     return EvidenceResult(loaded, pd.DataFrame(rows), results, report, reports)
 

@@ -16,7 +16,9 @@ import pandas as pd
 
 from experiments.evaluation_report import (STORED_NOTE, shown_path, day, outcome_label,
                                            read_stored as read_evaluation, with_unit)
-from experiments.evidence import EvidenceResult, LoadedEvidence
+from experiments.evaluation import EvaluationResult
+from experiments.evidence import (EvidenceResult, EvidenceTable, LoadedEvidence, Simulated,
+                                  judge, participation)
 from experiments.reporting import (decimal_axes, fmt, interval, markdown_table, provenance,
                                    render, settings_toml, translator)
 from simulation.interventions import INTERVENTIONS
@@ -538,3 +540,61 @@ def _published(ax, i: int, r, limits):
         end = limits[1] if r["published_effect"] > 0 else limits[0]
         ax.annotate("", xy=(end * 0.6, i - 0.12), xytext=(0, i - 0.12),
                     arrowprops={"arrowstyle": "->", "color": "black", "linestyle": "--"})
+
+
+# --- an evaluation against the published studies it reproduces -------------------------------
+
+EVIDENCE_TABLE = Path(__file__).resolve().parents[1] / "evidence" / "table.toml"
+"""The shipped table ``barrios evaluate`` holds an evaluation against."""
+
+
+def published_sentence(result: EvaluationResult, lang: str, table_path: Path) -> str:
+    """How the effect stands against the published findings the evidence table reproduces
+    with this evaluation file (their verdicts, as ``barrios evidence`` judges them)."""
+    from experiments.evaluation_report import strings as evaluation_strings
+    from experiments.files import read_toml, validate
+
+    t = translator(evaluation_strings, lang)
+    programme = result.loaded.spec.programme
+    try:
+        table = validate(EvidenceTable, read_toml(table_path), table_path)
+    except Exception:  # noqa: BLE001 - no table, no comparison: the report still stands
+        return ""
+    mine = [e for e in table.entry if e.evaluation and
+            (table_path.parent / e.evaluation).resolve() == result.loaded.path.resolve()]
+    label = INTERVENTIONS[programme].label(lang)
+    if not mine:
+        others = [e for e in table.entry if e.programme == programme and e.interval != "none"]
+        if not others:
+            return t("summary_no_study", programme=label, table=shown_path(table_path))
+        return t("summary_other_design", programme=label, count=len(others),
+                 table=shown_path(table_path))
+    items = []
+    for entry in mine:
+        sim, verdict = judged(entry, result)
+        simulated = "—" if sim is None else (
+            f"{with_unit(sim.mean, entry.measure, lang, 2 if entry.measure == 'cohens_d' else 1)} "
+            f"{interval(sim.low, sim.high, 2 if entry.measure == 'cohens_d' else 1, lang)}")
+        items.append(t("published_item", outcome=outcome_label(entry.outcome, entry.group, lang),
+                       published=published_words(entry.interval, entry.effect, entry.low,
+                                                 entry.high, entry.measure, lang),
+                       simulated=simulated, verdict=f"**{verdict_word(verdict.verdict, lang)}**"))
+    return t("summary_published", items="; ".join(items))
+
+
+def judged(entry, result: EvaluationResult):
+    """The simulated effect an evidence entry is held against, and the verdict."""
+
+    e = result.effects
+    match = e[(e["comparison"] == entry.comparison) & (e["outcome"] == entry.outcome)
+              & (e["group"] == entry.group) & (e["measure"] == entry.measure)
+              & ((e["dose"] == entry.dose) if entry.dose is not None else e["dose"].isna())]
+    if match.empty:
+        return None, judge(entry, None)
+    values = [float(match.iloc[0][k]) for k in ("mean", "ci_low", "ci_high", "trial_low",
+                                                "trial_high")]
+    if entry.per_participant:
+        share = participation(entry, result.loaded)
+        values = [v / share for v in values]
+    sim = Simulated(*values)
+    return sim, judge(entry, sim)
