@@ -310,7 +310,7 @@ def run_evidence(loaded: LoadedEvidence, *, only=None, out: Path | None = None,
     return EvidenceResult(loaded, pd.DataFrame(rows), results, report, reports)
 
 
-def simulated(entry: Entry, result: EvaluationResult, loaded: LoadedEvidence) -> Simulated | None:
+def simulated(entry: Entry, result: EvaluationResult) -> Simulated | None:
     """The evaluation's estimate the entry is held against (per participant if asked)."""
     e = result.effects
     match = e[(e["comparison"] == entry.comparison) & (e["outcome"] == entry.outcome)
@@ -321,7 +321,7 @@ def simulated(entry: Entry, result: EvaluationResult, loaded: LoadedEvidence) ->
     row = match.iloc[0]
     values = [row[k] for k in ("mean", "ci_low", "ci_high", "trial_low", "trial_high")]
     if entry.per_participant:
-        share = participation(entry, loaded.evaluations[entry.evaluation])
+        share = participation(entry, result.loaded)  # the evaluation that ran
         values = [v / share for v in values]
     return Simulated(*map(float, values))
 
@@ -332,7 +332,7 @@ def participation(entry: Entry, evaluation: LoadedEvaluation) -> float:
 
 
 def judged_row(entry: Entry, result: EvaluationResult | None, loaded: LoadedEvidence) -> dict:
-    sim = simulated(entry, result, loaded) if result is not None else None
+    sim = simulated(entry, result) if result is not None else None
     verdict = judge(entry, sim)
     nan = math.nan
     return {"id": entry.id, "programme": entry.programme, "claim": entry.claim,

@@ -17,8 +17,7 @@ import pandas as pd
 from experiments.evaluation_report import (STORED_NOTE, shown_path, day, outcome_label,
                                            read_stored as read_evaluation, with_unit)
 from experiments.evaluation import EvaluationResult
-from experiments.evidence import (EvidenceResult, EvidenceTable, LoadedEvidence, Simulated,
-                                  judge, participation)
+from experiments.evidence import EvidenceResult, EvidenceTable, LoadedEvidence, judge, simulated
 from experiments.reporting import (decimal_axes, fmt, interval, markdown_table, provenance,
                                    render, settings_toml, translator)
 from simulation.interventions import INTERVENTIONS
@@ -584,17 +583,5 @@ def published_sentence(result: EvaluationResult, lang: str, table_path: Path) ->
 
 def judged(entry, result: EvaluationResult):
     """The simulated effect an evidence entry is held against, and the verdict."""
-
-    e = result.effects
-    match = e[(e["comparison"] == entry.comparison) & (e["outcome"] == entry.outcome)
-              & (e["group"] == entry.group) & (e["measure"] == entry.measure)
-              & ((e["dose"] == entry.dose) if entry.dose is not None else e["dose"].isna())]
-    if match.empty:
-        return None, judge(entry, None)
-    values = [float(match.iloc[0][k]) for k in ("mean", "ci_low", "ci_high", "trial_low",
-                                                "trial_high")]
-    if entry.per_participant:
-        share = participation(entry, result.loaded)
-        values = [v / share for v in values]
-    sim = Simulated(*values)
+    sim = simulated(entry, result)
     return sim, judge(entry, sim)
