@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -25,11 +26,12 @@ from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop import core
 from workshop.app import use_page_state
-from workshop import drawing
+from workshop import components, drawing
 from workshop.components import (BudgetGame, Charts, Controls, InterventionSliders, LanguagePicker,
-                                 MapView, game_options, results_rows)
+                                 MapView, game_options, results_rows, use_play_loop)
 from workshop.core import InputError, Settings
 from workshop.i18n import INTERVENTION_TEXT, MECHANISMS, STRINGS, intervention_name, t
+from workshop.turns import STEPPING
 
 SMALL = 500.0  # inhabitants per agent: ~5,600 residents, fast
 
@@ -396,6 +398,7 @@ def page(fake_game):
     def Harness():
         state = use_page_state(small(), "es")
         box["state"] = state
+        use_play_loop(state)
         with solara.Column():
             LanguagePicker(state)
             Controls(state)
@@ -470,6 +473,32 @@ def test_slider_then_step_changes_the_run_and_the_chart(page):
     assert state.run.model.day == 7
     assert _images(rc)[1] != charts_before
     assert any("día 7 de" in text for text in _texts(rc))
+
+
+def test_to_the_end_shows_progress_and_draws_the_charts_once_at_the_end(page, monkeypatch):
+    state, rc = page
+    drawn = []
+    monkeypatch.setattr(components, "draw_charts", lambda *a: drawn.append(a) or drawing.draw_charts(*a))
+    monkeypatch.setattr(components, "PROGRESS_INTERVAL_S", 0.0)
+    seen = []
+    state.progress.subscribe(lambda day: seen.append(day))
+    charts_before = _images(rc)[1]
+    with STEPPING.turn(1):  # another page's run has the server: this one waits its turn
+        _button(rc, "Hasta el final").click()
+        time.sleep(0.2)
+        assert any(text.startswith("Esperando turno") for text in _texts(rc))
+        assert state.run.model.day == 0
+    deadline = time.monotonic() + 60
+    while state.finishing.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state.run.finished and not state.finishing.value
+    days = [day for day in seen if day is not None]
+    assert days == sorted(days) and 0 < days[0] < days[-1] <= state.run.total_days  # it moved
+    assert len(drawn) == 1  # the charts were drawn once, at the end
+    assert _images(rc)[1] != charts_before
+    assert any(f"día {state.run.total_days} de" in text for text in _texts(rc))
+    assert "Fin de la simulación." in _texts(rc)
+    assert _button(rc, "Hasta el final").disabled and _button(rc, "Avanzar").disabled
 
 
 def test_bad_inputs_from_the_page_become_messages(page):

@@ -56,6 +56,8 @@ def use_page_state(settings: Settings | None = None, lang: str | None = None) ->
         chart_frame=solara.use_reactive(0),
         draft=solara.use_reactive(run.settings),
         playing=solara.use_reactive(False),
+        finishing=solara.use_reactive(False),
+        progress=solara.use_reactive(None),
         speed=solara.use_reactive(DEFAULT_SPEED),
         layer=solara.use_reactive(MAP_LAYERS[0]),
         error=solara.use_reactive(None),

@@ -9,6 +9,7 @@ import concurrent.futures
 import html
 import io
 import logging
+import math
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -19,15 +20,16 @@ import solara.lab
 from simulation.interventions import INTERVENTIONS
 from workshop import budget as bud
 from workshop.core import (BASELINE, MAP_LAYERS, SCENARIO_NAMES, SPEEDS, InputError, LiveRun,
-                           Settings, app_scenario, barrio_names, check_layer, check_scenario,
-                           check_speed, current_values, full_levels, model_day, scenario_label,
-                           unit_count)
+                           Settings, Shared, app_scenario, barrio_names, check_layer,
+                           check_scenario, check_speed, current_values, full_levels, model_day,
+                           scenario_label, unit_count)
 from workshop.drawing import MapDrawing, day_date, draw_charts, map_geometry
 from workshop.i18n import (INTERVENTION_TEXT, LANGS, MECHANISMS, check_lang, error_text,
                            intervention_name, t)
 
 log = logging.getLogger("workshop")
 CHART_INTERVAL_S = 1.0  # while playing, redraw the time series at most this often
+PROGRESS_INTERVAL_S = 1.0  # while running to the end, move its progress bar at most this often
 SLIDER_STEP = 0.01      # an intervention slider's step (intensity)
 
 
@@ -42,6 +44,8 @@ class PageState:
                                   # second while playing: they cost more than the map)
     draft: solara.Reactive      # Settings chosen in the page, applied on step/play/reset
     playing: solara.Reactive
+    finishing: solara.Reactive  # running to the end: the map and charts wait for the end
+    progress: solara.Reactive   # the day reached meanwhile (its progress bar), or None
     speed: solara.Reactive      # days per screen update while playing
     layer: solara.Reactive
     error: solara.Reactive      # the last rejected input (an exception), or None
@@ -121,17 +125,19 @@ class PageState:
         self.rebuild(self.draft.value)
 
     def to_end(self):
+        """Run to the end in the background (``use_play_loop``): the page shows a progress
+        bar, and draws the map and charts once, at the end."""
         self.apply_pending()
         self.playing.set(False)
-        self.run.advance(self.run.total_days + 1)
-        self.redraw()
+        if not self.run.finished:
+            self.finishing.set(True)
 
     def toggle_play(self):
         if self.playing.value:
             self.playing.set(False)
             return
         self.apply_pending()
-        if not self.run.finished:
+        if not self.run.finished and not self.finishing.value:
             self.playing.set(True)
 
     def set_budget_total(self, value):
@@ -206,18 +212,19 @@ def Controls(state: PageState):
         solara.InputText(t("seed", lang), value=str(draft.seed),
                          on_value=state.handler(state.set_seed), classes=["barrios-seed"])
         with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-            playing = state.playing.value
+            playing, busy = state.playing.value, state.playing.value or state.finishing.value
             solara.Button(t("pause", lang) if playing else t("play", lang),
                           icon_name="mdi-pause" if playing else "mdi-play", color="primary",
-                          on_click=state.handler(state.toggle_play), disabled=run.finished and not playing,
+                          on_click=state.handler(state.toggle_play),
+                          disabled=(run.finished or state.finishing.value) and not playing,
                           classes=["barrios-play"])
             solara.Button(t("step", lang), icon_name="mdi-step-forward",
-                          on_click=state.handler(state.step), disabled=playing or run.finished,
+                          on_click=state.handler(state.step), disabled=busy or run.finished,
                           classes=["barrios-step"])
             solara.Button(t("reset", lang), icon_name="mdi-restart",
                           on_click=state.handler(state.reset), classes=["barrios-reset"])
             solara.Button(t("to_end", lang), icon_name="mdi-skip-forward",
-                          on_click=state.handler(state.to_end), disabled=playing or run.finished,
+                          on_click=state.handler(state.to_end), disabled=busy or run.finished,
                           classes=["barrios-to-end"])
         solara.Text(t("speed", lang), style={"font-size": "0.85em"})
         with solara.Row(gap="2px"):
@@ -228,6 +235,7 @@ def Controls(state: PageState):
                               on_click=state.handler(partial(state.set_speed, days)),
                               classes=[f"barrios-speed-{days}"])
         Status(state)
+        ToEndProgress(state)
         if state.pending:
             solara.Info(t("pending", lang), dense=True, classes=["barrios-pending"])
         ErrorBanner(state)
@@ -250,6 +258,19 @@ def Status(state: PageState):
     if run.finished:
         solara.Text(t("finished", lang), classes=["barrios-finished"])
     solara.Text(residents, style={"font-size": "0.8em", "color": "#666"})
+
+
+@solara.component
+def ToEndProgress(state: PageState):
+    """How far a run to the end has got (its own component: moving the bar redraws
+    nothing else)."""
+    if not state.finishing.value:
+        return
+    day, total, lang = state.progress.value, state.run.total_days, state.lang.value
+    # None until its first turn: in a room, other pages' runs may go first (workshop.turns)
+    text = t("to_end_waiting", lang) if day is None else t("to_end_progress", lang, day=day, total=total)
+    solara.Text(text, classes=["barrios-to-end-progress"], style={"font-size": "0.85em"})
+    solara.ProgressLinear(value=100 * (day or 0) / max(total, 1))
 
 
 def _units_text(name: str, level: float, scenario, lang: str) -> str:
@@ -287,6 +308,19 @@ def png(figure) -> bytes:
     return buffer.getvalue()
 
 
+FIRST_PICTURES = Shared(32)
+"""The map and charts of models not stepped yet, by settings, layer and language."""
+
+
+def picture(run: LiveRun, key: tuple, draw):
+    """``draw()`` (call it holding ``run.lock``); while the model has not stepped, shared
+    by every page with the same settings: they show the same model, and a room opens the
+    page together."""
+    if not run.pristine:
+        return draw()
+    return FIRST_PICTURES.get((run.settings, *key), draw)
+
+
 @solara.component
 def MapView(state: PageState):
     lang, run, layer = state.lang.value, state.run, state.layer.value
@@ -298,7 +332,7 @@ def MapView(state: PageState):
         with run.lock:
             if drawing.model is not run.model:  # rebuilt meanwhile: draw at the next frame
                 return None
-            return png(drawing.draw(layer, lang))
+            return picture(run, ("map", layer, lang), lambda: png(drawing.draw(layer, lang)))
 
     image = solara.use_memo(draw, [frame, layer, lang, run.version])
     width = map_geometry(run.model.city.width, run.model.city.height)[1]
@@ -324,7 +358,8 @@ def Charts(state: PageState):
 
     def draw():
         with run.lock:
-            return png(draw_charts(run.model, run.settings.scenario, lang)), current_values(run.model)
+            return picture(run, ("charts", lang), lambda: (
+                png(draw_charts(run.model, run.settings.scenario, lang)), current_values(run.model)))
 
     image, values = solara.use_memo(draw, [frame, lang, run.version])
     with solara.Column(classes=["barrios-charts"], gap="4px", style={"flex": "1 1 auto", "min-width": "0"}):
@@ -525,3 +560,32 @@ def use_play_loop(state: PageState):
             state.redraw()
 
     solara.lab.use_task(loop, dependencies=[state.playing.value], prefer_threaded=True)
+
+    def finish():
+        _run_to_end(state)
+
+    solara.lab.use_task(finish, dependencies=[state.finishing.value], prefer_threaded=True)
+
+
+def _run_to_end(state: PageState):
+    """Run the model to its last day, moving the progress bar at most every
+    ``PROGRESS_INTERVAL_S``; the map and charts are drawn once, at the end."""
+    if not state.finishing.value:
+        return
+    run, shown, start = state.run, -math.inf, model_day(state.run.model)
+
+    def progress(done: int):
+        nonlocal shown
+        if time.perf_counter() - shown >= PROGRESS_INTERVAL_S:
+            state.progress.set(start + done)
+            shown = time.perf_counter()
+
+    try:
+        run.advance(run.total_days + 1, progress)
+    except Exception as error:  # noqa: BLE001
+        log.exception("workshop: run to the end failed")
+        state.error.set(error)
+    finally:
+        state.progress.set(None)
+        state.redraw()  # the end on screen before the buttons come back
+        state.finishing.set(False)

@@ -15,8 +15,10 @@ state (``model.population``, ``model.city.layer``, ``model.police``, ``model.com
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -30,6 +32,7 @@ from simulation import BarriosModel
 from simulation.config import Interventions, Scenario
 from simulation.interventions import INTERVENTIONS
 from simulation.timeline import ramp_fraction
+from workshop.turns import STEPPING
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_DIR = ROOT / "scenarios"
@@ -50,6 +53,11 @@ LAYER_RANGE = {"safety": (0.0, 1.0), "lighting": (0.0, 1.0), "committees": (0.0,
                "incidents": (0.0, 10.0), "police": (0.0, 3.0)}
 LAYER_COLORMAP = {"safety": "RdYlGn", "incidents": "Reds", "lighting": "cividis",
                   "committees": "Greens", "police": "Blues"}
+
+STEP_CHUNK_DAYS = 30
+"""Days a model steps in one turn (``workshop.turns``): about a tenth of a second."""
+PRISTINE_MODELS = 4
+"""Built models kept unstepped for copying (``fresh_model``), 16-35 MB each."""
 
 SPEEDS = (1, 3, 7, 14, 30)
 """Days simulated between two screen updates while playing."""
@@ -449,6 +457,43 @@ def model_day(model: BarriosModel) -> int:
 # --- a participant's live run ---------------------------------------------------------------
 
 
+class Shared:
+    """Values made once per key and shared by every page of the server; the least recently
+    asked for is dropped beyond ``size``. Pages asking for a key together wait for one
+    ``make``: a room opens the page at the same moment."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()
+
+    def get(self, key, make):
+        with self._lock:
+            entry = self._entries.setdefault(key, {"lock": threading.Lock()})
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        with entry["lock"]:
+            if "value" not in entry:
+                entry["value"] = make()  # an exception leaves nothing: the next one tries again
+            return entry["value"]
+
+
+PRISTINE = Shared(PRISTINE_MODELS)
+"""Built models, never stepped, by their settings (``fresh_model``)."""
+
+
+def fresh_model(settings: Settings, shared: Shared | None = None) -> BarriosModel:
+    """A model for ``settings``, exactly as ``build_model`` makes it: a copy of one built
+    once for the server. Building the Quito plan's model takes about 0.7 s of the server's
+    one interpreter, a copy a tenth of that, and a room opening the page together asks for
+    the same settings twenty times. The copy takes the model's random generators with it,
+    so it runs as a model built anew would (tests/test_workshop.py checks it day by day).
+    May raise InputError, as ``build_model``."""
+    pristine = (shared or PRISTINE).get(settings, lambda: build_model(settings))
+    return copy.deepcopy(pristine)
+
+
 class LiveRun:
     """The model a page shows, with a lock: the play loop steps it in one thread while the
     page may redraw or rebuild it from another."""
@@ -456,23 +501,40 @@ class LiveRun:
     def __init__(self, settings: Settings | None = None):
         self.lock = threading.RLock()
         self.settings = settings or Settings()
-        self.model = build_model(self.settings)
+        self.model = fresh_model(self.settings)
         self.version = 0  # bumped on every rebuild
 
     def rebuild(self, settings: Settings):
-        model = build_model(settings)  # may raise InputError: the old model stays
+        model = fresh_model(settings)  # may raise InputError: the old model stays
         with self.lock:
             self.settings, self.model = settings, model
             self.version += 1
 
-    def advance(self, days: int) -> int:
-        """Step up to ``days`` days (fewer at the end of the run); return days stepped."""
-        done = 0
-        with self.lock:
-            while done < days and self.model.running:
-                self.model.step()
-                done += 1
+    def advance(self, days: int, progress=None) -> int:
+        """Step up to ``days`` days (fewer at the end of the run, or if the model is rebuilt
+        meanwhile); return days stepped. The model steps ``STEP_CHUNK_DAYS`` at a time, in
+        turn with the other pages' (``workshop.turns``); ``progress(days stepped)`` is
+        called after each turn."""
+        done, version = 0, self.version
+        with STEPPING.turn(days) as turn:
+            while done < days:
+                with self.lock:
+                    if self.version != version or not self.model.running:
+                        break
+                    for _ in range(min(STEP_CHUNK_DAYS, days - done)):
+                        if not self.model.running:
+                            break
+                        self.model.step()
+                        done += 1
+                if progress is not None:
+                    progress(done)
+                turn.give_way(days - done)
         return done
+
+    @property
+    def pristine(self) -> bool:
+        """Not stepped since it was built: the same for every page with these settings."""
+        return self.model.day == 0
 
     @property
     def finished(self) -> bool:
