@@ -200,7 +200,8 @@ def sensitivity(file: str | Path, *, out: Path | str | None = None, report: Path
 
 def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int | None = None,
               scheduler: str | None = None, progress: bool = False, predictive: bool = True,
-              outputs_only: bool = False, lang: str = "en", report_only: bool = False):
+              outputs_only: bool = False, lang: str = "en", report_only: bool = False,
+              reanalyse: bool = False):
     """Calibration, resumable (the same call continues from the stored runs): ABC-SMC
     (pyabc) for a calibration file, or history matching with emulators when the file says
     ``method = "history_matching"``. Writes the results folder and (with write_scenario)
@@ -208,7 +209,10 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
 
     History matching writes its report in ``lang`` ("en" or "es"); with ``report_only``
     it runs and refits nothing and writes the report again from the results folder's
-    tables (returning the paths written). ABC-SMC's report is in English only."""
+    tables (returning the paths written); with ``reanalyse`` it runs nothing and does every
+    analysis again on the results folder's design (design.parquet): the emulators, their
+    cross-validation, the set not ruled out, the posterior, the hold-outs and the
+    sensitivity, keeping the stored robustness ranking. ABC-SMC's report is in English only."""
     from experiments.files import BadInput
     from experiments.reporting import check_lang
 
@@ -226,11 +230,14 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
                                "calibration's tables (parameters.csv, observations.csv, ...) "
                                f"for --report-only, found {folder or 'no results folder'}")
             return write_report(loaded, read_stored(folder), folder, lang, stored=True)
+        if reanalyse:
+            return _reanalyse(loaded, out, lang)
         result = history_match(loaded, check_out(out),
                                execution=_execution(workers, scheduler, progress))
         result.files = write_outputs(result, lang)
         return result
-    for flag, asked in (("--lang", lang != "en"), ("--report-only", report_only)):
+    for flag, asked in (("--lang", lang != "en"), ("--report-only", report_only),
+                        ("--reanalyse", reanalyse)):
         if asked:
             raise BadInput(flag, None, "expected a history-matching calibration file "
                            "(method = \"history_matching\"; an ABC-SMC report is in English "
@@ -242,6 +249,26 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
                              outputs_only=outputs_only,
                              execution=_execution(workers, scheduler, progress))
     result.files = write_outputs(result)
+    return result
+
+
+def _reanalyse(loaded, out, lang: str):
+    """Every analysis of a history matching again, on its stored design (no runs)."""
+    import pandas as pd
+
+    from experiments.files import BadInput
+    from experiments.history_matching import history_match
+    from experiments.history_matching_report import folder_of, read_stored, write_outputs
+
+    folder = folder_of(loaded)
+    if folder is None or not (folder / "design.parquet").is_file():
+        raise BadInput(loaded.path, "results", "expected a results folder with the calibration's "
+                       f"design.parquet for --reanalyse, found {folder or 'no results folder'}")
+    stored = read_stored(folder)
+    result = history_match(loaded, check_out(out), design=pd.read_parquet(folder / "design.parquet"))
+    result.robustness = stored.robustness
+    result.defaults_before = dict(zip(stored.params["parameter"], stored.params["default_before"]))
+    result.files = write_outputs(result, lang)
     return result
 
 

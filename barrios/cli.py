@@ -276,6 +276,11 @@ def _add_calibrate(sub):
     p.add_argument("--report-only", action="store_true",
                    help="history matching: run and refit nothing; write the report again from "
                         "the results folder's tables")
+    p.add_argument("--reanalyse", action="store_true",
+                   help="history matching: run nothing; fit the emulators again to the results "
+                        "folder's design.parquet and redo every analysis (validation, set not "
+                        "ruled out, posterior, hold-outs, sensitivity), for a change in the "
+                        "analysis, not in the model; keeps the stored robustness ranking")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -493,7 +498,8 @@ def cmd_calibrate(args) -> int:
     result = barrios.calibrate(args.calibration, out=args.out, workers=args.workers,
                                scheduler=args.scheduler, progress=not args.quiet,
                                predictive=not args.no_predictive, outputs_only=args.outputs_only,
-                               lang=args.lang, report_only=args.report_only)
+                               lang=args.lang, report_only=args.report_only,
+                               reanalyse=args.reanalyse)
     if args.report_only:
         print(f"Wrote {', '.join(p.name for p in result)} in {result[-1].parent}/")
         return 0
@@ -501,7 +507,9 @@ def cmd_calibrate(args) -> int:
         from experiments.history_matching_report import terminal_text
 
         print(terminal_text(result, args.lang))
-        print(f"Runs in {result.folder}/; outputs: {result.files[0].parent}/")
+        where = "no runs (reanalysed the stored design)" if args.reanalyse else \
+            f"Runs in {result.folder}/"
+        print(f"{where}; outputs: {result.files[0].parent}/")
         return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "
           f"{result.epsilon:.3g}, {result.seconds:.0f} s in all; history in {result.folder}/history.db")

@@ -25,13 +25,16 @@ output is fitted to all waves so far; the implausibility of a candidate x for ta
 ``|z_k - E_k(x)| / sqrt(Var_emulator + Var_observed + Var_discrepancy)``; candidates whose
 largest implausibility is below the cut-off are *not ruled out yet*, and the next wave's
 points are drawn among them. The emulators are validated on held-back runs (at least 95%
-inside their 95% intervals); the calibrated values are the most plausible candidate of
-the last wave, and the not-ruled-out set is the uncertainty.
+inside their 95% intervals, each run held back once); the calibrated values are the most
+plausible candidate of the last wave, and the not-ruled-out set is the uncertainty. A
+Bayesian step inside that set (``experiments.posterior``) weighs its points by how well
+they meet the observations: the hold-outs are predicted from that posterior too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +44,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from experiments import effects
+from experiments import effects, posterior
 from experiments.calibration import Prior, Survey, _check_outputs, _prior_range
 from experiments.emulator import Emulator, Space
 from experiments.implausibility import (FINAL_POINTS, final_predictions, fit_emulators, in_region,
@@ -399,12 +402,20 @@ class MatchResult:
     region: pd.DataFrame | None = None        # the runs the last wave's emulators are fitted to
     sensitivity: pd.DataFrame | None = None   # Sobol indices on the emulators
     robustness: dict | None = None            # ranking of intervention mixes over draws
+    posterior: pd.DataFrame | None = None     # weighted draws given the observations not held out
+    defaults_before: dict | None = None       # a reanalysis: the defaults before the first fit
     files: list[Path] = field(default_factory=list)
 
 
 def history_match(loaded: LoadedMatching, out: Path | None = None,
-                  execution: Execution = Execution()) -> MatchResult:
+                  execution: Execution = Execution(),
+                  design: pd.DataFrame | None = None) -> MatchResult:
     """Run the waves (resuming stored runs), then the final emulators and their checks.
+
+    With ``design`` (a results folder's ``design.parquet``: every wave's points and
+    outputs) nothing runs: each wave is read from it and every analysis is done again
+    (``--reanalyse``: a change in the emulators or their checks, not in the model); the
+    robustness ranking, which needs runs of its own, is left to the caller.
 
     Each wave's emulators are fitted to the runs in the region the earlier waves left
     (implausibility below the cut-off plus one under every earlier wave's emulators), so
@@ -415,10 +426,15 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     waves: list[Wave] = []
     sets: list[dict[str, Emulator]] = []
     points = loaded.space.latin_hypercube(spec.points, seed=loaded.spec.seed)
-    with dask_client(execution.scheduler, execution.workers) as client:
+    _check_design(loaded, design)
+    running = design is None
+    with dask_client(execution.scheduler, execution.workers) if running else nullcontext() as client:
         for number in range(1, spec.waves + 1):
-            points = _stored_points(folder, f"wave{number}", points)
-            wave = _run_wave(loaded, folder, number, points, execution, client)
+            if running:
+                points = _stored_points(folder, f"wave{number}", points)
+                wave = _run_wave(loaded, folder, number, points, execution, client)
+            else:
+                wave = _design_wave(loaded, design, number)
             waves.append(wave)
             data = pd.concat([w.outputs for w in waves], ignore_index=True)
             region = in_region(loaded, sets, data, spec.cutoff + 1)
@@ -434,6 +450,8 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
                            loaded.spec.seed + number)
             if last or len(nroy) < 2:
                 break
+            if not running:
+                continue                     # the next wave's points are in the design
             take = np.random.default_rng(loaded.spec.seed + number).choice(
                 len(nroy), min(spec.points, len(nroy)), replace=False)
             points = nroy[loaded.space.names].to_numpy()[take]
@@ -442,9 +460,34 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
         nroy, best, predictions = final_predictions(loaded, sets, without_holdouts, candidates)
         result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
                              validation, without_holdouts, region=region)
+        result.posterior = posterior.sample_posterior(
+            loaded, sets, plausible_box(loaded.space, without_holdouts), loaded.spec.seed + 5)
+        result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,
+                                                        result.posterior)
         result.sensitivity = _sensitivity(loaded, region, nroy)
-        result.robustness = _robustness(loaded, folder, result, execution, client)
+        if running:
+            result.robustness = _robustness(loaded, folder, result, execution, client)
     return result
+
+
+def _check_design(loaded: LoadedMatching, design: pd.DataFrame | None):
+    if design is None:
+        return
+    found = int(design["wave"].max()) if "wave" in design and len(design) else 0
+    missing = [n for n in loaded.space.names if n not in design]
+    if missing or found < loaded.spec.matching.waves:
+        raise BadInput(loaded.path, "matching.waves", f"expected a stored design with "
+                       f"{loaded.spec.matching.waves} waves of the parameters "
+                       f"{', '.join(loaded.space.names)} for --reanalyse, found {found} waves"
+                       + (f" without {', '.join(missing)}" if missing else ""))
+
+
+def _design_wave(loaded: LoadedMatching, design: pd.DataFrame, number: int) -> Wave:
+    """A wave read back from a stored design: its points and outputs, no runs."""
+    outputs = design[design["wave"] == number].reset_index(drop=True)
+    runs_per_point = 2 + len(loaded.designs)          # plan, baseline, each evidence design
+    return Wave(number, outputs[loaded.space.names].to_numpy(), outputs,
+                Report(skipped=runs_per_point * len(outputs), folder="design.parquet"))
 
 
 def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,

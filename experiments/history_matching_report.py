@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments import posterior
 from experiments.evaluation_report import STORED_NOTE, day, outcome_label, shown_path
 from experiments.history_matching import LoadedMatching, MatchResult, write_scenario
 from experiments.parameter_names import parameter_name, parameter_unit
@@ -95,9 +96,13 @@ strings: dict[str, dict[str, str]] = {
     "slightly_narrow": {"en": "slightly too narrow", "es": "algo estrechos"},
     "summary_holdouts": {"en": "Held out of the fit and predicted from it: {items}.",
                          "es": "Se dejaron fuera del ajuste y se predijeron con él: {items}."},
-    "holdout_item": {"en": "{name}, observed {observed}, predicted {low} to {high} (90%): {verdict}",
-                     "es": "{name}, observado {observed}, predicho de {low} a {high} (90 %): "
+    "holdout_item": {"en": "{name}, observed {observed}, predicted {low} to {high} (90%{how}): "
+                           "{verdict}",
+                     "es": "{name}, observado {observed}, predicho de {low} a {high} (90 %{how}): "
                            "{verdict}"},
+    "holdout_posterior": {"en": ", posterior; over the set not ruled out without it {low} to {high}",
+                          "es": ", a posteriori; sobre el conjunto no descartado sin ella, de "
+                                "{low} a {high}"},
     "holdout_agrees": {"en": "agrees", "es": "coincide"},
     "holdout_misses": {"en": "does not agree", "es": "no coincide"},
     "holdout_wide": {"en": "The hold-outs test the fit honestly only as far as their intervals "
@@ -185,6 +190,18 @@ strings: dict[str, dict[str, str]] = {
     "col_calibrated": {"en": "calibrated", "es": "calibrado"},
     "col_before": {"en": "value before", "es": "valor anterior"},
     "col_nroy": {"en": "not ruled out, 5–95%", "es": "no descartado, 5–95 %"},
+    "col_posterior_range": {"en": "posterior, 5–95%", "es": "a posteriori, 5–95 %"},
+    "posterior_how": {
+        "en": "The posterior weighs the candidates not ruled out by how well they meet the "
+              "observations not held out (a Gaussian likelihood with the implausibility's "
+              "variances; importance sampling, effective sample size {ess} of {draws} draws): "
+              "the not-ruled-out range says what is still possible, the posterior what is "
+              "likely.",
+        "es": "La distribución a posteriori pondera los candidatos no descartados según lo "
+              "bien que cumplen las observaciones no reservadas (verosimilitud gaussiana con "
+              "las varianzas de la implausibilidad; muestreo por importancia, tamaño efectivo "
+              "{ess} de {draws} extracciones): el rango no descartado dice lo que aún es "
+              "posible; el a posteriori, lo que es probable."},
     "from_evidence": {"en": "evaluation studies", "es": "estudios de evaluación"},
     "from_plausible": {"en": "plausible range", "es": "rango plausible"},
     "figure_nroy": {"en": "not ruled out", "es": "no descartado"},
@@ -194,30 +211,36 @@ strings: dict[str, dict[str, str]] = {
         "en": "Shares in percent, severe violence per 100,000 a year, evidence in the entry's "
               "measure (% change or percentage points). *Not ruled out, 90%* is the emulators' "
               "prediction of the model's mean over the candidates no observation rules out "
-              "(the parameters' uncertainty and the emulator's, not a single run's noise). A "
-              "held-out observation is the test: it was left out of the waves, and its "
-              "prediction in the next column comes from the candidates the other "
-              "observations leave. *Agrees*: a survey figure lies inside the model's interval "
-              "(for a held-out one, the interval predicted without it); a published effect's "
+              "(the parameters' uncertainty and the emulator's, not a single run's noise); "
+              "*posterior, 90%* the same over the posterior, which weighs those candidates by "
+              "the observations not held out. A held-out observation is the test: it was left "
+              "out of the waves and of the posterior, so its posterior interval is predicted "
+              "without it, and the last column gives the prediction over the candidates the "
+              "other observations leave. *Agrees*: a survey figure lies inside the model's "
+              "interval (for a held-out one, its posterior interval); a published effect's "
               "interval or null band (shown as observed) meets the model's. The calibrated "
               "values use every observation.",
         "es": "Proporciones en porcentaje, violencia grave por 100.000 habitantes al año, "
               "evidencia en la medida de la entrada (% de cambio o puntos porcentuales). *No "
               "descartado, 90 %* es la predicción de los emuladores del promedio del modelo "
               "sobre los candidatos que ninguna observación descarta (la incertidumbre de los "
-              "parámetros y la del emulador, no el ruido de una sola corrida). Una "
-              "observación reservada es la prueba: se dejó fuera de las rondas, y su "
-              "predicción en la columna siguiente sale de los candidatos que dejan las demás "
-              "observaciones. *Coincide*: una cifra de la encuesta cae dentro del intervalo "
-              "del modelo (para una reservada, el intervalo predicho sin ella); el intervalo "
+              "parámetros y la del emulador, no el ruido de una sola corrida); *a posteriori, "
+              "90 %*, lo mismo sobre la distribución a posteriori, que pondera esos candidatos "
+              "según las observaciones no reservadas. Una observación reservada es la prueba: "
+              "se dejó fuera de las rondas y de la distribución a posteriori, así que su "
+              "intervalo a posteriori se predice sin ella, y la última columna da la "
+              "predicción sobre los candidatos que dejan las demás observaciones. *Coincide*: "
+              "una cifra de la encuesta cae dentro del intervalo del modelo (para una "
+              "reservada, su intervalo a posteriori); el intervalo "
               "o la banda nula de un efecto publicado (mostrado como observado) se cruza con "
               "el del modelo. Los valores calibrados usan todas las observaciones."},
     "col_observation": {"en": "observation", "es": "observación"},
     "col_observed": {"en": "observed", "es": "observado"},
     "col_at_best": {"en": "at the calibrated point", "es": "en el punto calibrado"},
     "col_nroy_90": {"en": "not ruled out, 90%", "es": "no descartado, 90 %"},
-    "col_holdout": {"en": "held out: predicted without it, 90%",
-                    "es": "reservada: predicha sin ella, 90 %"},
+    "col_posterior_90": {"en": "posterior, 90%", "es": "a posteriori, 90 %"},
+    "col_holdout": {"en": "held out: not ruled out without it, 90%",
+                    "es": "reservada: no descartado sin ella, 90 %"},
     "col_agrees": {"en": "agrees", "es": "coincide"},
     "yes": {"en": "yes", "es": "sí"},
     "no": {"en": "no", "es": "no"},
@@ -228,20 +251,29 @@ strings: dict[str, dict[str, str]] = {
     # validation
     "validation": {"en": "Are the emulators right?", "es": "¿Aciertan los emuladores?"},
     "validation_how": {
-        "en": "Each output's last emulator refitted without a random fifth of the runs it was "
-              "fitted to (those in the last region), and the share of those held-back runs "
-              "inside its 95% predictive interval for a single run (the target is 95%): "
-              "{passed} of the emulators reach it. RMSE and run noise are in the output's "
-              "unit (shares 0–1, severe violence per 100,000, evidence in its measure).",
-        "es": "El último emulador de cada resultado se reajusta sin una quinta parte al azar "
-              "de las corridas con que se ajustó (las de la última región), y se cuenta la "
-              "proporción de esas corridas reservadas dentro de su intervalo predictivo del "
-              "95 % para una sola corrida (la meta es el 95 %): {passed} de los emuladores la "
-              "alcanzan. El RMSE y el ruido de una corrida están en la unidad del resultado "
-              "(proporciones de 0 a 1, violencia grave por 100.000, evidencia en su medida)."},
+        "en": "Cross-validation of each output's last emulator: the runs it was fitted to "
+              "(those in the last region) split at random into {folds} folds, each held back "
+              "once and predicted by the emulator refitted to the others, so every run is a "
+              "held-back run once. The share inside the 95% predictive interval for a single "
+              "run (the target is 95%) comes with its 95% interval (Clopper-Pearson): "
+              "{passed} of the emulators reach 95%, {consistent} have 95% inside their interval; "
+              "over all outputs {mean} of held-back runs are inside. RMSE and run "
+              "noise are in the output's unit (shares 0–1, severe violence per 100,000, "
+              "evidence in its measure).",
+        "es": "Validación cruzada del último emulador de cada resultado: las corridas con que "
+              "se ajustó (las de la última región) se reparten al azar en {folds} grupos; cada "
+              "grupo se reserva una vez y se predice con el emulador reajustado a los demás, "
+              "así que cada corrida queda reservada una vez. La proporción dentro del "
+              "intervalo predictivo del 95 % para una sola corrida (la meta es el 95 %) va "
+              "con su intervalo del 95 % (Clopper-Pearson): {passed} de los emuladores llegan "
+              "al 95 % y en {consistent} el 95 % cae dentro de su intervalo; en todos "
+              "los resultados, el {mean} de las corridas reservadas cae dentro. El RMSE y el "
+              "ruido de una corrida están en la unidad del resultado (proporciones de 0 a 1, "
+              "violencia grave por 100.000, evidencia en su medida)."},
     "col_output": {"en": "output", "es": "resultado"},
     "col_held_back": {"en": "runs held back", "es": "corridas reservadas"},
     "col_inside": {"en": "inside the 95% interval", "es": "dentro del intervalo del 95 %"},
+    "col_inside_ci": {"en": "its 95% interval", "es": "su intervalo del 95 %"},
     "col_rmse": {"en": "RMSE", "es": "RMSE"},
     "col_noise": {"en": "run noise (SD)", "es": "ruido de una corrida (DE)"},
     "out_plan_minus_baseline_safe_public_change": {
@@ -338,13 +370,15 @@ class MatchTables:
     nroy: pd.DataFrame | None = None          # None: not stored with these results
     sensitivity: pd.DataFrame | None = None
     robustness: dict | None = None            # ranking, flips, scores (per draw and scenario)
+    reanalysed: bool = False                  # made by --reanalyse from a stored design
 
 
 def tables_of(result: MatchResult) -> MatchTables:
     robust = None if result.robustness is None else {
         k: result.robustness[k] for k in ("ranking", "flips", "scores")}
     return MatchTables(parameter_table(result), waves_table(result), result.predictions,
-                       result.validation, result.nroy, result.sensitivity, robust)
+                       result.validation, result.nroy, result.sensitivity, robust,
+                       result.defaults_before is not None)
 
 
 def read_stored(folder: Path) -> MatchTables:
@@ -381,10 +415,14 @@ def parameter_table(result: MatchResult) -> pd.DataFrame:
         values = nroy[name] if len(nroy) else pd.Series(dtype=float)
         rows.append({"parameter": name, "prior_low": space.low[i], "prior_high": space.high[i],
                      "prior_from": "evaluation studies" if PARAMETERS[name].evidence else "plausible range",
-                     "calibrated": result.best[name], "default_before": PARAMETERS[name].default,
+                     "calibrated": result.best[name],
+                     "default_before": (result.defaults_before or {}).get(name, PARAMETERS[name].default),
                      "nroy_5": float(values.quantile(0.05)) if len(values) else math.nan,
                      "nroy_95": float(values.quantile(0.95)) if len(values) else math.nan})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if result.posterior is not None and len(result.posterior):
+        table = table.merge(posterior.parameter_summary(space, result.posterior), on="parameter")
+    return table
 
 
 def waves_table(result: MatchResult) -> pd.DataFrame:
@@ -499,13 +537,23 @@ def agreement(loaded: LoadedMatching, r) -> tuple[bool, float, float]:
     """Whether an observation agrees, and the interval it is judged by (a held-out one:
     the prediction without it)."""
     held = bool(r["held_out"])
-    low, high = ((r["holdout_low_90"], r["holdout_high_90"]) if held
-                 else (r["predicted_low_90"], r["predicted_high_90"]))
+    if held and has_posterior(r):
+        low, high = r["posterior_low_90"], r["posterior_high_90"]
+    else:
+        low, high = ((r["holdout_low_90"], r["holdout_high_90"]) if held
+                     else (r["predicted_low_90"], r["predicted_high_90"]))
     entry = loaded.entries.get(r["observation"])
     if entry is not None:
         published = (entry.low, entry.high) if entry.low is not None else (entry.effect,) * 2
         return bool(low <= published[1] and published[0] <= high), low, high
     return bool(low <= r["observed"] <= high), low, high
+
+
+def has_posterior(r) -> bool:
+    """Whether a row of observations.csv carries the posterior's prediction (results
+    written before the Bayesian step do not)."""
+    value = r.get("posterior_low_90", math.nan)
+    return value is not None and not pd.isna(value)
 
 
 def observed_text(loaded: LoadedMatching, r, lang: str) -> str:
@@ -540,7 +588,11 @@ def observation_rows(loaded: LoadedMatching, predictions: pd.DataFrame,
                      t("col_observed"): observed_text(loaded, r, lang),
                      t("col_at_best"): f"{fmt(scale * r['predicted_at_best'], 1, lang=lang)}{unit}",
                      t("col_nroy_90"): span(r["predicted_low_90"], r["predicted_high_90"]),
-                     t("col_holdout"): f"{span(low, high)} (±{fmt(scale * (high - low) / 2, 1, lang=lang)})"
+                     **({t("col_posterior_90"): f"{span(r['posterior_low_90'], r['posterior_high_90'])}"
+                         + (f" (±{fmt(scale * (high - low) / 2, 1, lang=lang)})" if held else "")}
+                        if has_posterior(r) else {}),
+                     t("col_holdout"): (span(r["holdout_low_90"], r["holdout_high_90"])
+                                        + f" (±{fmt(scale * (r['holdout_high_90'] - r['holdout_low_90']) / 2, 1, lang=lang)})")
                      if held else "",
                      t("col_agrees"): t("yes") if agrees else t("no")})
     return rows
@@ -556,7 +608,10 @@ def parameter_rows(tables: MatchTables, lang: str = "en") -> list[dict]:
              else t("from_plausible"),
              t("col_calibrated"): value(r.calibrated, 4, lang),
              t("col_before"): value(r.default_before, 4, lang),
-             t("col_nroy"): f"{value(r.nroy_5, 4, lang)} {t('to')} {value(r.nroy_95, 4, lang)}"}
+             t("col_nroy"): f"{value(r.nroy_5, 4, lang)} {t('to')} {value(r.nroy_95, 4, lang)}",
+             **({t("col_posterior_range"): f"{value(r.posterior_5, 4, lang)} {t('to')} "
+                                           f"{value(r.posterior_95, 4, lang)}"}
+                if "posterior_5" in tables.params else {})}
             for r in tables.params.itertuples()]
 
 
@@ -573,7 +628,11 @@ def validation_rows(loaded: LoadedMatching, tables: MatchTables, lang: str = "en
     t = translator(strings, lang)
     return [{t("col_output"): observation_label(loaded, r.output, lang),
              t("col_held_back"): fmt(r.held_back, 0, lang=lang),
-             t("col_inside"): pct(r.inside_95, 0, lang), t("col_rmse"): value(r.rmse, 3, lang),
+             t("col_inside"): pct(r.inside_95, 0, lang),
+             **({t("col_inside_ci"): f"{pct(r.inside_95_low, 0, lang)} {t('to')} "
+                                     f"{pct(r.inside_95_high, 0, lang)}"}
+                if "inside_95_low" in tables.validation else {}),
+             t("col_rmse"): value(r.rmse, 3, lang),
              t("col_noise"): value(r.run_noise_sd, 3, lang)}
             for r in tables.validation.itertuples()]
 
@@ -643,8 +702,11 @@ def holdout_text(loaded: LoadedMatching, tables: MatchTables, lang: str) -> str:
         agrees, low, high = agreement(loaded, r)
         scale = 100 if _is_share(r["observation"]) else 1
         unit = _unit(loaded, r["observation"], lang)
+        how = t("holdout_posterior", low=fmt(scale * r["holdout_low_90"], 1, lang=lang),
+                high=f"{fmt(scale * r['holdout_high_90'], 1, lang=lang)}{unit}") \
+            if has_posterior(r) else ""
         items.append(t("holdout_item", name=observation_label(loaded, r["observation"], lang),
-                       observed=observed_text(loaded, r, lang),
+                       observed=observed_text(loaded, r, lang), how=how,
                        low=fmt(scale * low, 1, lang=lang), high=f"{fmt(scale * high, 1, lang=lang)}{unit}",
                        verdict=f"**{t('holdout_agrees') if agrees else t('holdout_misses')}**"))
     return t("summary_holdouts", items="; ".join(items)) + " " + t("holdout_wide")
@@ -700,14 +762,33 @@ def context(loaded: LoadedMatching, tables: MatchTables, lang: str = "en",
             "nroy_figure": nroy_figure,
             "observations": markdown_table(observation_rows(loaded, tables.predictions, lang)),
             "validation": markdown_table(validation_rows(loaded, tables, lang)),
-            "validation_how": t("validation_how", passed=pct(passed, 0, lang)),
+            "validation_how": validation_how(loaded, tables, lang),
+            "posterior_how": posterior_how(tables, lang),
             "sensitivity": None if tables.sensitivity is None else
             sensitivity_context(loaded, tables.sensitivity, lang),
             "robustness": None if tables.robustness is None else
             robustness_context(loaded, tables.robustness, lang),
             "settings": settings_toml(settings_document(loaded)),
             "command": f"barrios calibrate {shown_path(loaded.path)}"
+                       + (" --reanalyse" if tables.reanalysed else "")
                        + (" --lang es" if lang == "es" else ""), **provenance()}
+
+
+def validation_how(loaded: LoadedMatching, tables: MatchTables, lang: str) -> str:
+    t, v = translator(strings, lang), tables.validation
+    consistent = (v["inside_95_high"] >= PASS).sum() if "inside_95_high" in v else (v["inside_95"] >= PASS).sum()
+    mean = (v["inside_95"] * v["held_back"]).sum() / v["held_back"].sum()
+    folds = int(v["folds"].iloc[0]) if "folds" in v else round(1 / loaded.spec.matching.validation_share)
+    return t("validation_how", folds=folds, passed=f"{int((v['inside_95'] >= PASS).sum())} / {len(v)}",
+             consistent=f"{int(consistent)} / {len(v)}", mean=pct(mean, 1, lang))
+
+
+def posterior_how(tables: MatchTables, lang: str) -> str:
+    p = tables.predictions
+    if "posterior_effective_size" not in p or p["posterior_effective_size"].isna().all():
+        return ""
+    return translator(strings, lang)("posterior_how", ess=fmt(p["posterior_effective_size"].iloc[0], 0, lang=lang),
+                                     draws=fmt(p["posterior_draws"].iloc[0], 0, lang=lang))
 
 
 def sensitivity_context(loaded: LoadedMatching, table: pd.DataFrame, lang: str = "en") -> dict:
