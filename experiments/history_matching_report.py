@@ -100,7 +100,8 @@ strings: dict[str, dict[str, str]] = {
                            "{verdict}",
                      "es": "{name}, observado {observed}, predicho de {low} a {high} (90 %{how}): "
                            "{verdict}"},
-    "holdout_posterior": {"en": ", posterior; over the set not ruled out without it {low} to {high}",
+    "holdout_posterior": {"en": ", posterior; over the set not ruled out without it {low} to "
+                                "{high}",
                           "es": ", a posteriori; sobre el conjunto no descartado sin ella, de "
                                 "{low} a {high}"},
     "holdout_agrees": {"en": "agrees", "es": "coincide"},
@@ -410,13 +411,14 @@ def folder_of(loaded: LoadedMatching) -> Path | None:
 
 def parameter_table(result: MatchResult) -> pd.DataFrame:
     space, nroy = result.loaded.space, result.nroy
+    before = result.defaults_before or {}    # a reanalysis keeps the first fit's column
     rows = []
     for i, name in enumerate(space.names):
         values = nroy[name] if len(nroy) else pd.Series(dtype=float)
         rows.append({"parameter": name, "prior_low": space.low[i], "prior_high": space.high[i],
                      "prior_from": "evaluation studies" if PARAMETERS[name].evidence else "plausible range",
                      "calibrated": result.best[name],
-                     "default_before": (result.defaults_before or {}).get(name, PARAMETERS[name].default),
+                     "default_before": before.get(name, PARAMETERS[name].default),
                      "nroy_5": float(values.quantile(0.05)) if len(values) else math.nan,
                      "nroy_95": float(values.quantile(0.95)) if len(values) else math.nan})
     table = pd.DataFrame(rows)
@@ -583,17 +585,17 @@ def observation_rows(loaded: LoadedMatching, predictions: pd.DataFrame,
         agrees, low, high = agreement(loaded, r)
         span = lambda a, b: (f"{fmt(scale * a, 1, lang=lang)} {t('to')} "  # noqa: E731
                              f"{fmt(scale * b, 1, lang=lang)}{unit}")
+        pm = lambda a, b: f" (±{fmt(scale * (b - a) / 2, 1, lang=lang)})"  # noqa: E731
         rows.append({t("col_observation"): observation_label(loaded, name, lang)
                      + (f" ({t('held_out')})" if held else ""),
                      t("col_observed"): observed_text(loaded, r, lang),
                      t("col_at_best"): f"{fmt(scale * r['predicted_at_best'], 1, lang=lang)}{unit}",
                      t("col_nroy_90"): span(r["predicted_low_90"], r["predicted_high_90"]),
-                     **({t("col_posterior_90"): f"{span(r['posterior_low_90'], r['posterior_high_90'])}"
-                         + (f" (±{fmt(scale * (high - low) / 2, 1, lang=lang)})" if held else "")}
+                     **({t("col_posterior_90"): span(r["posterior_low_90"], r["posterior_high_90"])
+                         + (pm(r["posterior_low_90"], r["posterior_high_90"]) if held else "")}
                         if has_posterior(r) else {}),
-                     t("col_holdout"): (span(r["holdout_low_90"], r["holdout_high_90"])
-                                        + f" (±{fmt(scale * (r['holdout_high_90'] - r['holdout_low_90']) / 2, 1, lang=lang)})")
-                     if held else "",
+                     t("col_holdout"): span(r["holdout_low_90"], r["holdout_high_90"])
+                     + pm(r["holdout_low_90"], r["holdout_high_90"]) if held else "",
                      t("col_agrees"): t("yes") if agrees else t("no")})
     return rows
 
@@ -752,7 +754,6 @@ def settings_document(loaded: LoadedMatching) -> dict:
 def context(loaded: LoadedMatching, tables: MatchTables, lang: str = "en",
             nroy_figure: bool = True) -> dict:
     t = translator(strings, lang)
-    passed = (tables.validation["inside_95"] >= PASS).mean()
     nroy = "" if tables.nroy is None else t("nroy_count", count=fmt(len(tables.nroy), 0, lang=lang))
     return {"title": t("title", name=loaded.name),
             "summary": summary(loaded, tables, lang), "settings_lines": settings_lines(loaded, lang),
@@ -775,20 +776,24 @@ def context(loaded: LoadedMatching, tables: MatchTables, lang: str = "en",
 
 
 def validation_how(loaded: LoadedMatching, tables: MatchTables, lang: str) -> str:
+    """How the emulators were checked, and how many pass (tables of results written before
+    the cross-validation have no interval or fold columns)."""
     t, v = translator(strings, lang), tables.validation
-    consistent = (v["inside_95_high"] >= PASS).sum() if "inside_95_high" in v else (v["inside_95"] >= PASS).sum()
+    reach = v["inside_95_high"] if "inside_95_high" in v else v["inside_95"]
     mean = (v["inside_95"] * v["held_back"]).sum() / v["held_back"].sum()
-    folds = int(v["folds"].iloc[0]) if "folds" in v else round(1 / loaded.spec.matching.validation_share)
+    folds = int(v["folds"].iloc[0]) if "folds" in v else \
+        round(1 / loaded.spec.matching.validation_share)
     return t("validation_how", folds=folds, passed=f"{int((v['inside_95'] >= PASS).sum())} / {len(v)}",
-             consistent=f"{int(consistent)} / {len(v)}", mean=pct(mean, 1, lang))
+             consistent=f"{int((reach >= PASS).sum())} / {len(v)}", mean=pct(mean, 1, lang))
 
 
 def posterior_how(tables: MatchTables, lang: str) -> str:
     p = tables.predictions
     if "posterior_effective_size" not in p or p["posterior_effective_size"].isna().all():
         return ""
-    return translator(strings, lang)("posterior_how", ess=fmt(p["posterior_effective_size"].iloc[0], 0, lang=lang),
-                                     draws=fmt(p["posterior_draws"].iloc[0], 0, lang=lang))
+    t = translator(strings, lang)
+    return t("posterior_how", ess=fmt(p["posterior_effective_size"].iloc[0], 0, lang=lang),
+             draws=fmt(p["posterior_draws"].iloc[0], 0, lang=lang))
 
 
 def sensitivity_context(loaded: LoadedMatching, table: pd.DataFrame, lang: str = "en") -> dict:

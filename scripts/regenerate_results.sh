@@ -8,6 +8,7 @@
 #   ./scripts/regenerate_results.sh            # everything (about 2 hours on 2 cores)
 #   ./scripts/regenerate_results.sh evidence   # one step: calibrate adopt evidence
 #                                              #   sensitivity compare budget check
+#                                              #   (or reanalyse instead of calibrate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=.venv/bin/barrios
@@ -24,6 +25,9 @@ for step in ${steps[*]}; do
   case "$step" in
     calibrate)    # results/calibration/, scenarios/calibrated.toml
       $B calibrate experiments/calibrate_joint.toml --quiet ;;
+    reanalyse)    # the same from results/calibration/design.parquet, no runs: after a
+                  # change in the analysis (emulators, checks, posterior), not the model
+      $B calibrate experiments/calibrate_joint.toml --reanalyse ;;
     adopt)        # simulation/parameters.py defaults, docs/parameters.md
       $PY scripts/adopt_calibration.py scenarios/calibrated.toml
       $B params --markdown > docs/parameters.md ;;
