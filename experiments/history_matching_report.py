@@ -202,7 +202,7 @@ strings: dict[str, dict[str, str]] = {
               "bien que cumplen las observaciones no reservadas (verosimilitud gaussiana con "
               "las varianzas de la implausibilidad; muestreo por importancia, tamaño efectivo "
               "{ess} de {draws} extracciones): el rango no descartado dice lo que aún es "
-              "posible; el a posteriori, lo que es probable."},
+              "posible; la distribución a posteriori, lo que es probable."},
     "from_evidence": {"en": "evaluation studies", "es": "estudios de evaluación"},
     "from_plausible": {"en": "plausible range", "es": "rango plausible"},
     "figure_nroy": {"en": "not ruled out", "es": "no descartado"},
