@@ -108,6 +108,7 @@ def validate(u: np.ndarray, y: np.ndarray, held: np.ndarray, **kw) -> dict:
     emulator = Emulator(**kw).fit(u[~held], y[~held])
     mean, sd = emulator.predict(u[held], noise=True)
     inside = np.abs(y[held] - mean) <= Z95 * sd
-    return {"held_back": int(held.sum()), "inside_95": float(inside.mean()),
+    return {"held_back": int(held.sum()), "inside": int(inside.sum()),
+            "inside_95": float(inside.mean()),
             "rmse": float(np.sqrt(np.mean((y[held] - mean) ** 2))),
             "run_noise_sd": emulator.run_noise_sd}

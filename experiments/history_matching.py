@@ -403,6 +403,7 @@ class MatchResult:
     sensitivity: pd.DataFrame | None = None   # Sobol indices on the emulators
     robustness: dict | None = None            # ranking of intervention mixes over draws
     posterior: pd.DataFrame | None = None     # weighted draws given the observations not held out
+    reanalysed: bool = False                  # made from a stored design, no runs
     defaults_before: dict | None = None       # a reanalysis: the defaults before the first fit
     files: list[Path] = field(default_factory=list)
 
@@ -459,7 +460,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
         without_holdouts = nroy
         nroy, best, predictions = final_predictions(loaded, sets, without_holdouts, candidates)
         result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
-                             validation, without_holdouts, region=region)
+                             validation, without_holdouts, region=region, reanalysed=not running)
         result.posterior = posterior.sample_posterior(
             loaded, sets, plausible_box(loaded.space, without_holdouts), loaded.spec.seed + 5)
         result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,

@@ -379,7 +379,7 @@ def tables_of(result: MatchResult) -> MatchTables:
         k: result.robustness[k] for k in ("ranking", "flips", "scores")}
     return MatchTables(parameter_table(result), waves_table(result), result.predictions,
                        result.validation, result.nroy, result.sensitivity, robust,
-                       result.defaults_before is not None)
+                       result.reanalysed)
 
 
 def read_stored(folder: Path) -> MatchTables:

@@ -178,7 +178,7 @@ def pooled(checks: list[dict]) -> dict:
     from scipy.stats import binomtest
 
     n = sum(c["held_back"] for c in checks)
-    inside = round(sum(c["inside_95"] * c["held_back"] for c in checks))
+    inside = sum(c["inside"] for c in checks)
     interval = binomtest(inside, n).proportion_ci(0.95) if n else None
     return {"held_back": n, "inside_95": inside / n if n else np.nan,
             "inside_95_low": interval.low if n else np.nan,

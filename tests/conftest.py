@@ -193,9 +193,23 @@ def tiny_sweeps(tmp_path_factory):
 
 
 LONGEST_FIRST = ("test_workshop_classroom.py",)
-"""Files that take minutes, started first: with two workers (``-n 2``, pyproject's addopts)
-the rest of the suite runs beside them instead of after them."""
+"""Files that take minutes, started first: with two workers (``-n 2`` in the Makefile's
+test target) the rest of the suite runs beside them instead of after them."""
 
 
 def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: order kept
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright, one per test file (the browser
+    tests skip themselves where either is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    from workshop.screenshot import launch
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()

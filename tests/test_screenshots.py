@@ -27,9 +27,9 @@ import pytest
 
 from experiments.compare_words import STRINGS as REPORT_WORDS
 from workshop.i18n import t
-from workshop.screenshot import CHROMIUM, VIEWPORT, app_server, launch, play, save
+from workshop.screenshot import CHROMIUM, VIEWPORT, app_server, play, save
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser fixture (conftest.py) needs it
 Image = pytest.importorskip("PIL.Image")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
 
@@ -63,13 +63,6 @@ def images_loaded(page, selector: str) -> int:
     return page.eval_on_selector_all(
         selector + " img", "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def test_workshop_screenshot_in_spanish(browser, tmp_path):

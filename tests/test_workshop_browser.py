@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from workshop.screenshot import CHROMIUM, app_server, launch
+from workshop.screenshot import CHROMIUM, app_server
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")  # the browser fixture (conftest.py) needs it
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
 
 
@@ -23,13 +23,6 @@ def server():
     with app_server() as url:
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def _day(page) -> int:
