@@ -209,10 +209,11 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
 
     History matching writes its report in ``lang`` ("en" or "es"); with ``report_only``
     it runs and refits nothing and writes the report again from the results folder's
-    tables (returning the paths written); with ``reanalyse`` it runs nothing and does every
+    tables (returning the paths written); with ``reanalyse`` it runs no wave and does every
     analysis again on the results folder's design (design.parquet): the emulators, their
     cross-validation, the set not ruled out, the posterior, the hold-outs and the
-    sensitivity, keeping the stored robustness ranking. ABC-SMC's report is in English only."""
+    sensitivity; the robustness ranking runs at the posterior's draws (resuming its store
+    when they are the same). ABC-SMC's report is in English only."""
     from experiments.files import BadInput
     from experiments.reporting import check_lang
 
@@ -231,7 +232,7 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
                                f"for --report-only, found {folder or 'no results folder'}")
             return write_report(loaded, read_stored(folder), folder, lang, stored=True)
         if reanalyse:
-            return _reanalyse(loaded, out, lang)
+            return _reanalyse(loaded, out, lang, _execution(workers, scheduler, progress))
         result = history_match(loaded, check_out(out),
                                execution=_execution(workers, scheduler, progress))
         result.files = write_outputs(result, lang)
@@ -252,8 +253,9 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
     return result
 
 
-def _reanalyse(loaded, out, lang: str):
-    """Every analysis of a history matching again, on its stored design (no runs)."""
+def _reanalyse(loaded, out, lang: str, execution):
+    """Every analysis of a history matching again, on its stored design (no wave runs;
+    the robustness ranking runs at the posterior's draws, or resumes)."""
     import pandas as pd
 
     from experiments.files import BadInput
@@ -265,8 +267,8 @@ def _reanalyse(loaded, out, lang: str):
         raise BadInput(loaded.path, "results", "expected a results folder with the calibration's "
                        f"design.parquet for --reanalyse, found {folder or 'no results folder'}")
     stored = read_stored(folder)
-    result = history_match(loaded, check_out(out), design=pd.read_parquet(folder / "design.parquet"))
-    result.robustness = stored.robustness
+    result = history_match(loaded, check_out(out), execution,
+                           design=pd.read_parquet(folder / "design.parquet"))
     result.defaults_before = dict(zip(stored.params["parameter"], stored.params["default_before"]))
     result.files = write_outputs(result, lang)
     return result

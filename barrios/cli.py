@@ -277,10 +277,11 @@ def _add_calibrate(sub):
                    help="history matching: run and refit nothing; write the report again from "
                         "the results folder's tables")
     p.add_argument("--reanalyse", action="store_true",
-                   help="history matching: run nothing; fit the emulators again to the results "
+                   help="history matching: run no wave; fit the emulators again to the results "
                         "folder's design.parquet and redo every analysis (validation, set not "
                         "ruled out, posterior, hold-outs, sensitivity), for a change in the "
-                        "analysis, not in the model; keeps the stored robustness ranking")
+                        "analysis, not in the model; the robustness runs are made at the "
+                        "posterior's draws (resumed if the draws are the stored ones)")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -507,8 +508,8 @@ def cmd_calibrate(args) -> int:
         from experiments.history_matching_report import terminal_text
 
         print(terminal_text(result, args.lang))
-        where = "no runs (reanalysed the stored design)" if args.reanalyse else \
-            f"Runs in {result.folder}/"
+        where = (f"No wave runs (reanalysed the stored design); robustness runs in "
+                 f"{result.folder}/" if args.reanalyse else f"Runs in {result.folder}/")
         print(f"{where}; outputs: {result.files[0].parent}/")
         return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "

@@ -56,6 +56,7 @@ from experiments.execution import Execution, Report, dask_client, execute_design
 from experiments.files import BadInput, read_toml, validate as validate_schema
 from experiments.runs import Run
 from experiments.scenario_files import LoadedScenario, change, load_scenario
+from experiments.store import fingerprint
 from experiments.study import (LoadedStudy, StudyFile, load_study, open_store, scenario_definition,
                                successful)
 from simulation.outcomes import OUTCOMES
@@ -414,9 +415,10 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     """Run the waves (resuming stored runs), then the final emulators and their checks.
 
     With ``design`` (a results folder's ``design.parquet``: every wave's points and
-    outputs) nothing runs: each wave is read from it and every analysis is done again
-    (``--reanalyse``: a change in the emulators or their checks, not in the model); the
-    robustness ranking, which needs runs of its own, is left to the caller.
+    outputs) no wave runs: each is read from it and every analysis is done again
+    (``--reanalyse``: a change in the emulators or their checks, not in the model); only
+    the robustness ranking runs, at the new posterior's draws (resumed if they are the
+    stored ones).
 
     Each wave's emulators are fitted to the runs in the region the earlier waves left
     (implausibility below the cut-off plus one under every earlier wave's emulators), so
@@ -429,7 +431,9 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     points = loaded.space.latin_hypercube(spec.points, seed=loaded.spec.seed)
     _check_design(loaded, design)
     running = design is None
-    with dask_client(execution.scheduler, execution.workers) if running else nullcontext() as client:
+    needs_runs = running or loaded.spec.robustness is not None
+    cluster = dask_client(execution.scheduler, execution.workers) if needs_runs else nullcontext()
+    with cluster as client:
         for number in range(1, spec.waves + 1):
             if running:
                 points = _stored_points(folder, f"wave{number}", points)
@@ -466,8 +470,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
         result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,
                                                         result.posterior)
         result.sensitivity = _sensitivity(loaded, region, nroy)
-        if running:
-            result.robustness = _robustness(loaded, folder, result, execution, client)
+        result.robustness = _robustness(loaded, folder, result, execution, client)
     return result
 
 
@@ -514,22 +517,21 @@ def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
 
 
 def _robustness(loaded, folder, result, execution, client) -> dict | None:
-    """The ranking of ``[robustness]``'s scenarios over draws not ruled out."""
+    """The ranking of ``[robustness]``'s scenarios over draws from the posterior. Its runs
+    are stored under the draws' digest: a resumed or re-analysed calibration that draws
+    the same points reruns nothing, one whose analysis moved the posterior runs afresh."""
     config = loaded.spec.robustness
     if config is None:
         return None
     from experiments import robustness
 
-    names = loaded.space.names
-    pool = result.nroy[names].to_numpy() if len(result.nroy) else np.array([list(result.best.values())])
-    take = np.random.default_rng(loaded.spec.seed + 999).choice(
-        len(pool), config.draws, replace=len(pool) < config.draws)
-    draws = pd.DataFrame(_stored_points(folder, "robustness", pool[take]), columns=names)
+    draws = robustness_draws(loaded, result, config.draws)
     definition = {"scenarios": [scenario_definition(s) for s in loaded.ranked],
                   "draws": np.round(draws.to_numpy(), 12).tolist(),
                   "replications": config.replications, "seed": loaded.spec.seed}
     sources = [f for s in loaded.ranked for f in s.sources]
-    with open_store(folder / "robustness", "robustness", definition, sources) as store:
+    store_folder = folder / f"robustness-{fingerprint(definition)[:12]}"
+    with open_store(store_folder, "robustness", definition, sources) as store:
         runs = robustness.robustness_runs(draws, list(loaded.ranked), config.replications,
                                           loaded.spec.seed)
         report = execute_design(runs, store, execution, client)
@@ -540,10 +542,27 @@ def _robustness(loaded, folder, result, execution, client) -> dict | None:
             "flips": robustness.flips(table, draws, order)}
 
 
+def robustness_draws(loaded, result, count: int) -> pd.DataFrame:
+    """``count`` parameter sets drawn from the posterior (by its importance weights, with
+    replacement: a heavy draw may come twice, and then runs on other seeds); uniformly
+    from the set not ruled out if there is no posterior, or the best point if that set
+    is empty."""
+    names = loaded.space.names
+    rng = np.random.default_rng(loaded.spec.seed + 999)
+    weighted = result.posterior is not None and len(result.posterior) \
+        and result.posterior["weight"].sum() > 0
+    if weighted:
+        pool, p = result.posterior[names].to_numpy(), result.posterior["weight"].to_numpy()
+        return pd.DataFrame(pool[rng.choice(len(pool), count, p=p / p.sum())], columns=names)
+    pool = (result.nroy[names].to_numpy() if len(result.nroy)
+            else np.array([list(result.best.values())]))
+    return pd.DataFrame(pool[rng.choice(len(pool), count, replace=len(pool) < count)],
+                        columns=names)
+
+
 def _stored_points(folder: Path, name: str, points: np.ndarray) -> np.ndarray:
-    """A wave's design points (or the robustness draws): those stored by an earlier
-    (killed) call, so a resumed calibration reruns exactly the same runs, else
-    ``points``, stored now."""
+    """A wave's design points: those stored by an earlier (killed) call, so a resumed
+    calibration reruns exactly the same runs, else ``points``, stored now."""
     path = folder / f"{name}.points.npy"
     if path.is_file():
         return np.load(path)

@@ -140,10 +140,10 @@ strings: dict[str, dict[str, str]] = {
     "set_sensitivity": {"en": "Sensitivity: {samples} Sobol base samples, {groups} jackknife groups.",
                         "es": "Sensibilidad: {samples} muestras base de Sobol, {groups} grupos "
                               "de jackknife."},
-    "set_robustness": {"en": "Robustness: {draws} draws not ruled out, {replications} "
+    "set_robustness": {"en": "Robustness: {draws} draws from the posterior, {replications} "
                              "replication(s) per draw and scenario.",
-                       "es": "Robustez: {draws} combinaciones no descartadas, {replications} "
-                             "réplica(s) por combinación y escenario."},
+                       "es": "Robustez: {draws} combinaciones de la distribución a posteriori, "
+                             "{replications} réplica(s) por combinación y escenario."},
     # waves
     "waves": {"en": "Waves", "es": "Rondas"},
     "col_wave": {"en": "wave", "es": "ronda"},
@@ -312,11 +312,13 @@ strings: dict[str, dict[str, str]] = {
     # robustness
     "robustness": {"en": "Policy robustness", "es": "Robustez de las políticas"},
     "robustness_how": {
-        "en": "{draws} parameter sets drawn from those not ruled out; at each, every scenario "
+        "en": "{draws} parameter sets drawn from the posterior (by its importance weights); "
+              "at each, every scenario "
               "against the reference (*{reference}*) on common random numbers. *Best per "
               "US$*: the largest gain in perceived safety (mean of the two rises, percentage "
               "points) per extra US$ million.",
-        "es": "{draws} combinaciones de parámetros tomadas de las no descartadas; en cada una, "
+        "es": "{draws} combinaciones de parámetros tomadas de la distribución a posteriori "
+              "(según sus pesos de importancia); en cada una, "
               "cada escenario frente a la referencia (*{reference}*) con los mismos números "
               "aleatorios. *Mejor por US$*: la mayor ganancia en percepción de seguridad "
               "(promedio de los dos aumentos, puntos porcentuales) por cada millón de US$ "

@@ -1,14 +1,16 @@
 """Policy robustness: does the ranking of intervention mixes survive what the calibration
 leaves uncertain?
 
-Draws are taken from the parameter sets the history matching did not rule out. At each
-draw every scenario of a comparison runs on common random numbers (replication k of the
-draw's stream, the same for every scenario), and each scenario's gain over the reference
-(the mean of the two perception rises, in points) is divided by its extra cost (US$
-million). The table gives, per scenario, the probability over draws that it is the best
-per US$ spent and the probability that it gains most; and, per parameter, how strongly it
-moves the margin between the two scenarios most often best (Spearman's rank correlation
-over draws, with its p-value): the parameters that can flip the ranking.
+Draws are taken from the calibration's posterior (``experiments.posterior``: weighted by
+how well each set meets the observations, inside the set history matching did not rule
+out). At each draw every scenario of a comparison runs on common random numbers
+(replication k of the draw's stream, the same for every scenario), and each scenario's
+gain over the reference (the mean of the two perception rises, in points) is divided by
+its extra cost (US$ million). The table gives, per scenario, the probability over draws
+that it is the best per US$ spent and the probability that it gains most; and, per
+parameter, how strongly it moves the margin between the two scenarios most often best
+(Spearman's rank correlation over draws, with its p-value): the parameters that can flip
+the ranking.
 
 The draws carry run noise as well as parameter uncertainty (one city, a few replications
 per draw): a probability near 1 is robust to both.

@@ -46,6 +46,24 @@ def test_emulator_learns_the_mean_and_the_run_noise(noisy):
     assert np.all(sd < emulator.predict(fresh, noise=True)[1])
 
 
+def test_the_emulated_mean_does_not_swallow_the_run_noise():
+    """The calibration's hot-spot and greening outputs hardly move with the parameters
+    inside the last waves' region (their cross-validated error is over nine tenths of
+    their spread): their runs are noise around a near-flat mean. The emulator must say
+    so (a run noise of the order of the runs' spread), not thread an RBF through every
+    run, which made the emulated *mean* carry the whole run noise (run noise 0.005 and
+    0.1 before length scales were bounded at a tenth of the range)."""
+    loaded = load_matching(Path("experiments/calibrate_joint.toml"))
+    design = pd.read_parquet("results/calibration/design.parquet").query("wave >= 3")
+    u = loaded.space.to_unit(design[loaded.space.names].to_numpy())
+    for name in ("greening_shootings", "hot_spots_crime"):
+        y = design[name].to_numpy(dtype=float)
+        ok = np.isfinite(y)
+        emulator = Emulator(restarts=2).fit(u[ok], y[ok])
+        assert emulator.run_noise_sd > 0.5 * y[ok].std(), name
+        assert emulator.length_scales.min() >= 0.1 - 1e-9
+
+
 def test_single_run_intervals_cover_about_95_percent(noisy):
     u, y = noisy
     held = np.zeros(len(u), bool)
@@ -283,9 +301,10 @@ def test_the_calibration_report_is_written_again_in_spanish_without_running(tiny
 
 
 def test_reanalysing_the_stored_design_runs_nothing_and_reproduces_the_fit(tiny_run, tmp_path):
-    """--reanalyse fits everything again to design.parquet alone (no runs folder, no model
-    run): with the same analysis code it lands on the same calibrated point, set and
-    sensitivity, and keeps the robustness ranking the runs made."""
+    """--reanalyse fits everything again to design.parquet alone (no wave runs): with the
+    same analysis code it lands on the same calibrated point, set, sensitivity and
+    posterior, so the robustness ranking draws the same points and its store resumes
+    without a run."""
     import shutil
 
     folder, _ = tiny_run
@@ -293,14 +312,35 @@ def test_reanalysing_the_stored_design_runs_nothing_and_reproduces_the_fit(tiny_
     shutil.copy(folder / "hm.toml", tmp_path / "hm.toml")
     before = {name: pd.read_csv(tmp_path / "results" / name)
               for name in ("parameters.csv", "waves.csv", "sensitivity.csv", "robustness.csv")}
-    assert main(["calibrate", str(tmp_path / "hm.toml"), "--reanalyse", "--quiet"]) == 0
+    runs_before = sorted(p.relative_to(folder) for p in (folder / "runs").rglob("*"))
+    assert main(["calibrate", str(tmp_path / "hm.toml"), "--reanalyse", "--quiet",
+                 "--out", str(folder / "runs"), "--workers", "1"]) == 0
     assert not (tmp_path / "runs").exists() and not Path("runs/calibrate-tiny_hm-11").exists()
+    assert sorted(p.relative_to(folder) for p in (folder / "runs").rglob("*")) == runs_before
     after = {name: pd.read_csv(tmp_path / "results" / name) for name in before}
     pd.testing.assert_frame_equal(before["parameters.csv"], after["parameters.csv"])
     pd.testing.assert_frame_equal(before["robustness.csv"], after["robustness.csv"])
     pd.testing.assert_frame_equal(before["sensitivity.csv"], after["sensitivity.csv"])
     for column in ("wave", "points", "emulators_fitted_to", "non_implausible_share"):
         assert before["waves.csv"][column].tolist() == after["waves.csv"][column].tolist()
+
+
+def test_robustness_draws_follow_the_posterior_weights():
+    """The robustness ranking is over the posterior: a set holding most of the weight is
+    drawn about that often; without a posterior the draws are uniform over the set not
+    ruled out."""
+    from experiments.history_matching import robustness_draws
+
+    loaded = SimpleNamespace(space=SimpleNamespace(names=["a"]), spec=SimpleNamespace(seed=3))
+    heavy = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "weight": [0.7, 0.1, 0.1, 0.1]})
+    nroy = pd.DataFrame({"a": [5.0, 6.0]})
+    draws = robustness_draws(loaded, SimpleNamespace(posterior=heavy, nroy=nroy, best={}), 2000)
+    share = (draws["a"] == 0.0).mean()
+    assert abs(share - 0.7) < 4 * np.sqrt(0.7 * 0.3 / 2000)       # binomial, 4 sd
+    assert set(draws["a"]) <= {0.0, 1.0, 2.0, 3.0}
+    uniform = robustness_draws(loaded, SimpleNamespace(posterior=None, nroy=nroy, best={}), 2000)
+    assert set(uniform["a"]) == {5.0, 6.0}
+    assert abs((uniform["a"] == 5.0).mean() - 0.5) < 4 * np.sqrt(0.25 / 2000)
 
 
 def test_reanalysing_without_a_stored_design_is_one_line(tmp_path, capsys):
