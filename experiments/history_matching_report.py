@@ -287,16 +287,20 @@ strings: dict[str, dict[str, str]] = {
     "sensitivity": {"en": "Sensitivity: which assumptions the rises rest on",
                     "es": "Sensibilidad: de qué supuestos dependen los aumentos"},
     "sensitivity_how": {
-        "en": "Sobol indices over the fitted parameters' prior ranges, computed on the "
-              "emulators (Oakley & O'Hagan 2004; `experiments/emulator_sensitivity.py`) with "
-              "{samples} base samples. An index is the share of the output's variance a "
+        "en": "Sobol indices over the box the candidates not ruled out span (each fitted "
+              "parameter from its smallest to its largest not-ruled-out value: `box_low`, "
+              "`box_high` in sensitivity.csv), computed on the emulators fitted to the {runs} "
+              "runs inside it (Oakley & O'Hagan 2004; `experiments/emulator_sensitivity.py`) "
+              "with {samples} base samples. An index is the share of the output's variance a "
               "parameter explains (0 to 1). Each interval adds the Monte Carlo error and the "
               "emulator's own uncertainty (a delete-a-group jackknife: the indices recomputed "
               "on emulators refitted without each tenth of the runs). {resolved} of {count} "
               "total-order indices are resolved to ±0.05 (widest half-width {widest}). *ST, "
               "half the samples* is the convergence check.",
-        "es": "Índices de Sobol sobre los rangos iniciales de los parámetros ajustados, "
-              "calculados con los emuladores (Oakley y O'Hagan 2004; "
+        "es": "Índices de Sobol sobre la caja que abarcan las combinaciones no descartadas "
+              "(cada parámetro ajustado, de su menor a su mayor valor no descartado: "
+              "`box_low`, `box_high` en sensitivity.csv), calculados con los emuladores "
+              "ajustados a las {runs} corridas dentro de ella (Oakley y O'Hagan 2004; "
               "`experiments/emulator_sensitivity.py`) con {samples} muestras base. Un índice "
               "es la parte de la varianza del resultado que explica un parámetro (de 0 a 1). "
               "Cada intervalo suma el error de Monte Carlo y la incertidumbre propia del "
@@ -813,6 +817,7 @@ def sensitivity_context(loaded: LoadedMatching, table: pd.DataFrame, lang: str =
         per_output[observation_label(loaded, output, lang)] = markdown_table(rows)
     return {"tables": per_output,
             "how": t("sensitivity_how", samples=fmt(table["base_samples"].iloc[0], 0, lang=lang),
+                     runs=fmt(table["runs"].iloc[0], 0, lang=lang),
                      resolved=int(table["resolved"].map(_true).sum()), count=len(table),
                      widest=n(table["ST_half_width"].max()))}
 

@@ -227,6 +227,9 @@ def test_the_tiny_match_ranks_the_mixes_over_its_draws(tiny_run):
     assert (sobol["ST_low"] <= sobol["ST"]).all() and (sobol["ST"] <= sobol["ST_high"]).all()
     report = (folder / "results" / "README.md").read_text()
     assert "Policy robustness" in report and "Sensitivity" in report
+    # the report says where the indices and the draws come from
+    assert f"emulators fitted to the {int(sobol['runs'].iloc[0])} runs inside it" in report
+    assert "3 parameter sets drawn from the posterior" in report
 
 
 def _appendix(report: str) -> dict:
