@@ -479,8 +479,11 @@ def write_report(loaded: LoadedMatching, tables: MatchTables, folder: Path,
         figures["sensitivity.png"] = lambda p: sensitivity_figure(tables.sensitivity, p, lang)
     for name, draw in figures.items():
         draw(folder / name)
-    md, page = render("history_matching", lang, strings,
-                      **context(loaded, tables, lang, nroy_shown), stored=stored)
+    words = context(loaded, tables, lang, nroy_shown)
+    if stored:  # the command that wrote these words, not the one that made the numbers
+        words["command"] = (f"barrios calibrate {shown_path(loaded.path)} --report-only"
+                            + (" --lang es" if lang == "es" else ""))
+    md, page = render("history_matching", lang, strings, **words, stored=stored)
     (folder / "README.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(page, encoding="utf-8")
     return [folder / n for n in (*figures, "README.md", "report.html")]

@@ -297,6 +297,7 @@ def test_the_calibration_report_is_written_again_in_spanish_without_running(tiny
     assert not re.search(r"\d,\d\s%", english)
     assert _appendix(spanish) == _appendix(english)
     assert "Reescrito a partir de las tablas" in spanish and "Written again" not in english
+    assert "--report-only --lang es` por Barrios" in spanish      # the command that wrote it
     page = (tmp_path / "results" / "report.html").read_text()
     for line in spanish.splitlines():
         if line.startswith("## "):
