@@ -479,11 +479,8 @@ def write_report(loaded: LoadedMatching, tables: MatchTables, folder: Path,
         figures["sensitivity.png"] = lambda p: sensitivity_figure(tables.sensitivity, p, lang)
     for name, draw in figures.items():
         draw(folder / name)
-    words = context(loaded, tables, lang, nroy_shown)
-    if stored:  # the command that wrote these words, not the one that made the numbers
-        words["command"] = (f"barrios calibrate {shown_path(loaded.path)} --report-only"
-                            + (" --lang es" if lang == "es" else ""))
-    md, page = render("history_matching", lang, strings, **words, stored=stored)
+    md, page = render("history_matching", lang, strings,
+                      **context(loaded, tables, lang, nroy_shown, stored), stored=stored)
     (folder / "README.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(page, encoding="utf-8")
     return [folder / n for n in (*figures, "README.md", "report.html")]
@@ -761,8 +758,11 @@ def settings_document(loaded: LoadedMatching) -> dict:
 
 
 def context(loaded: LoadedMatching, tables: MatchTables, lang: str = "en",
-            nroy_figure: bool = True) -> dict:
+            nroy_figure: bool = True, stored: bool = False) -> dict:
+    """The report's words; the command named is the one that wrote them (``stored``: the
+    tables were read back, ``--report-only``)."""
     t = translator(strings, lang)
+    flag = " --report-only" if stored else " --reanalyse" if tables.reanalysed else ""
     nroy = "" if tables.nroy is None else t("nroy_count", count=fmt(len(tables.nroy), 0, lang=lang))
     return {"title": t("title", name=loaded.name),
             "summary": summary(loaded, tables, lang), "settings_lines": settings_lines(loaded, lang),
@@ -779,8 +779,7 @@ def context(loaded: LoadedMatching, tables: MatchTables, lang: str = "en",
             "robustness": None if tables.robustness is None else
             robustness_context(loaded, tables.robustness, lang),
             "settings": settings_toml(settings_document(loaded)),
-            "command": f"barrios calibrate {shown_path(loaded.path)}"
-                       + (" --reanalyse" if tables.reanalysed else "")
+            "command": f"barrios calibrate {shown_path(loaded.path)}{flag}"
                        + (" --lang es" if lang == "es" else ""), **provenance()}
 
 

@@ -64,7 +64,6 @@ def images_loaded(page, selector: str) -> int:
         selector + " img", "imgs => imgs.filter(i => i.complete && i.naturalWidth > 0).length")
 
 
-
 def test_workshop_screenshot_in_spanish(browser, tmp_path):
     out = destination("workshop.png", tmp_path)
     page = browser.new_page(viewport=VIEWPORT)
