@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from experiments.emulator import Z95, Emulator, Space
 from experiments.sensitivity import sample, sobol_indices
@@ -52,21 +53,24 @@ def emulator_sobol(space: Space, data: pd.DataFrame, outputs: list[str], *,
 
 def _jackknife(problem, design, u, y, output, groups, restarts, seed) -> pd.DataFrame:
     """Indices on the emulator of every run (``left_out`` −1) and on the emulators
-    refitted without each group of runs."""
+    refitted without each group of runs (one process per core: each refit is seeded, so
+    the indices do not depend on how many)."""
     assignment = np.arange(len(y)) % groups
     np.random.default_rng(seed).shuffle(assignment)
-    out = []
-    for g in range(-1, groups):
-        keep = assignment != g
-        emulator = Emulator(restarts=restarts, seed=0).fit(u[keep], y[keep])
-        predicted = pd.DataFrame({output: emulator.mean_at(design)})
-        row = sobol_indices(problem, predicted, num_resamples=200, seed=seed).assign(left_out=g)
-        if g == -1:
-            half = sobol_indices(problem, predicted, num_resamples=200, seed=seed,
-                                 base_samples=len(design) // (len(problem["names"]) + 2) // 2)
-            row = row.assign(ST_half=half["ST"].to_numpy(), S1_half=half["S1"].to_numpy())
-        out.append(row)
-    return pd.concat(out, ignore_index=True)
+    refits = (delayed(_indices)(problem, design, u[assignment != g], y[assignment != g],
+                                output, restarts, seed, g) for g in range(-1, groups))
+    return pd.concat(Parallel(n_jobs=-1)(refits), ignore_index=True)
+
+
+def _indices(problem, design, u, y, output, restarts, seed, left_out) -> pd.DataFrame:
+    emulator = Emulator(restarts=restarts, seed=0).fit(u, y)
+    predicted = pd.DataFrame({output: emulator.mean_at(design)})
+    row = sobol_indices(problem, predicted, num_resamples=200, seed=seed).assign(left_out=left_out)
+    if left_out == -1:
+        half = sobol_indices(problem, predicted, num_resamples=200, seed=seed,
+                             base_samples=len(design) // (len(problem["names"]) + 2) // 2)
+        row = row.assign(ST_half=half["ST"].to_numpy(), S1_half=half["S1"].to_numpy())
+    return row
 
 
 def _summarise(estimates: pd.DataFrame, output: str, samples: int, groups: int) -> pd.DataFrame:

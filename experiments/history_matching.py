@@ -91,6 +91,7 @@ class Matching(StrictModel):
     cutoff: float = Field(3.0, gt=0, le=10)
     validation_share: float = Field(0.2, gt=0, lt=0.5)
     restarts: int = Field(2, ge=0, le=20)
+    refits: int = Field(1, ge=1, le=20)        # emulators per output: 1, or a mixture of refits
 
 
 SENSITIVITY_OUTPUTS = ["safe_public_change", "safe_neighbourhood_change",
@@ -102,6 +103,7 @@ class EmulatorSensitivity(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: list(SENSITIVITY_OUTPUTS))
     samples: int = Field(4096, ge=64, le=1_048_576)   # Sobol base samples (a power of two)
     groups: int = Field(10, ge=2, le=100)               # jackknife: emulators refitted without each
+    restarts: int = Field(2, ge=0, le=20)               # optimiser restarts per emulator fit
 
 
 class Robustness(StrictModel):
@@ -443,7 +445,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             waves.append(wave)
             data = pd.concat([w.outputs for w in waves], ignore_index=True)
             region = in_region(loaded, sets, data, spec.cutoff + 1)
-            sets.append(fit_emulators(loaded, region, spec.restarts))
+            sets.append(fit_emulators(loaded, region, execution.workers))
             candidates = loaded.space.latin_hypercube(spec.candidates,
                                                       seed=loaded.spec.seed + 100 * number)
             nroy = not_ruled_out(loaded, sets, candidates)
@@ -460,7 +462,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             take = np.random.default_rng(loaded.spec.seed + number).choice(
                 len(nroy), min(spec.points, len(nroy)), replace=False)
             points = nroy[loaded.space.names].to_numpy()[take]
-        validation = validation_table(loaded, region, spec)
+        validation = validation_table(loaded, region, execution.workers)
         without_holdouts = nroy
         nroy, best, predictions = final_predictions(loaded, sets, without_holdouts, candidates)
         result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
@@ -509,7 +511,7 @@ def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
     inside = region[np.all((x >= box.low) & (x <= box.high), axis=1)]
     outputs = [o for o in config.outputs if o in inside]
     table = emulator_sobol(box, inside, outputs, samples=config.samples,
-                           groups=config.groups, restarts=loaded.spec.matching.restarts,
+                           groups=config.groups, restarts=config.restarts,
                            seed=loaded.spec.seed)
     return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),

@@ -271,6 +271,19 @@ strings: dict[str, dict[str, str]] = {
               "los resultados, el {mean} de las corridas reservadas cae dentro. El RMSE y el "
               "ruido de una corrida están en la unidad del resultado (proporciones de 0 a 1, "
               "violencia grave por 100.000, evidencia en su medida)."},
+    "validation_refits": {
+        "en": " Each output's emulator is a mixture of {refits} refits, each fitted without "
+              "one {refits}th of its runs: it predicts their average, and its variance adds "
+              "their spread (a delete-a-group jackknife) to their average variance, so its "
+              "intervals carry how much the fit itself moves with the runs it is given "
+              "(`[matching] refits`; `experiments/emulator.py`). The mixture checked in "
+              "each fold is refitted from the other folds' runs alone.",
+        "es": " El emulador de cada resultado es una mezcla de {refits} reajustes, cada uno "
+              "sin una parte de {refits} de sus corridas: predice su promedio, y su varianza "
+              "suma su dispersión (un jackknife por grupos) a su varianza media, de modo que "
+              "sus intervalos recogen cuánto se mueve el propio ajuste con las corridas que "
+              "recibe (`[matching] refits`; `experiments/emulator.py`). La mezcla que se "
+              "valida en cada grupo se reajusta solo con las corridas de los demás."},
     "col_output": {"en": "output", "es": "resultado"},
     "col_held_back": {"en": "runs held back", "es": "corridas reservadas"},
     "col_inside": {"en": "inside the 95% interval", "es": "dentro del intervalo del 95 %"},
@@ -791,8 +804,10 @@ def validation_how(loaded: LoadedMatching, tables: MatchTables, lang: str) -> st
     mean = (v["inside_95"] * v["held_back"]).sum() / v["held_back"].sum()
     folds = int(v["folds"].iloc[0]) if "folds" in v else \
         round(1 / loaded.spec.matching.validation_share)
+    refits = loaded.spec.matching.refits
     return t("validation_how", folds=folds, passed=f"{int((v['inside_95'] >= PASS).sum())} / {len(v)}",
-             consistent=f"{int((reach >= PASS).sum())} / {len(v)}", mean=pct(mean, 1, lang))
+             consistent=f"{int((reach >= PASS).sum())} / {len(v)}", mean=pct(mean, 1, lang)) \
+        + (t("validation_refits", refits=refits) if refits > 1 else "")
 
 
 def posterior_how(tables: MatchTables, lang: str) -> str:

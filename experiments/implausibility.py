@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
-from experiments.emulator import Emulator, Space, validate
+from experiments.emulator import Emulator, Space, make_emulator, validate
 
 
 FINAL_POINTS = 1000
@@ -69,16 +70,24 @@ def outputs_to_fit(loaded) -> list[str]:
                                "plan_minus_baseline_safe_neighbourhood_change"]))
 
 
-def fit_emulators(loaded, data: pd.DataFrame, restarts: int) -> dict[str, Emulator]:
+def fit_emulators(loaded, data: pd.DataFrame, jobs: int | None = None) -> dict[str, Emulator]:
+    """One emulator per output (``[matching]``'s ``refits`` and ``restarts``), fitted in
+    ``jobs`` local processes (one per core by default; each fit is seeded, so the
+    emulators do not depend on how many)."""
     u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
-    out = {}
-    for name in outputs_to_fit(loaded):
-        if name not in data:
-            continue
-        y = data[name].to_numpy(dtype=float)
-        ok = np.isfinite(y)
-        out[name] = Emulator(restarts=restarts, seed=0).fit(u[ok], y[ok])
-    return out
+    names = [name for name in outputs_to_fit(loaded) if name in data]
+    fits = [delayed(_fit)(u, data[name].to_numpy(dtype=float), loaded.spec.matching)
+            for name in names]
+    return dict(zip(names, Parallel(n_jobs=jobs or -1)(fits)))
+
+
+def _fit(u: np.ndarray, y: np.ndarray, spec, held: np.ndarray | None = None):
+    """An emulator of ``y`` on its finite runs; with ``held``, its check on those."""
+    ok = np.isfinite(y)
+    kw = {"refits": spec.refits, "restarts": spec.restarts}
+    if held is None:
+        return make_emulator(**kw).fit(u[ok], y[ok])
+    return validate(u[ok], y[ok], held[ok], **kw)
 
 
 def implausibility(loaded, emulators: dict[str, Emulator], x: np.ndarray,
@@ -151,26 +160,25 @@ def spread(emulator, space, points: pd.DataFrame, prefix: str) -> dict:
             f"{prefix}_high_90": float(high)}
 
 
-def validation_table(loaded, data: pd.DataFrame, spec) -> pd.DataFrame:
+def validation_table(loaded, data: pd.DataFrame, jobs: int | None = None) -> pd.DataFrame:
     """Each emulator checked by cross-validation: the runs split at random into folds of
     ``validation_share`` of them, each fold held back once and predicted by an emulator
     fitted to the rest, so every run is a held-back run once (a single split tests only a
     fifth of the runs and leaves the verdict to the luck of that draw). The share inside
-    the 95% intervals comes with its Clopper-Pearson 95% interval."""
+    the 95% intervals comes with its Clopper-Pearson 95% interval. A mixture of refits
+    (``refits`` above 1) is checked as a whole: each fold's mixture is refitted from the
+    other folds' runs alone."""
+    spec = loaded.spec.matching
     folds = max(2, round(1 / spec.validation_share))
     fold = np.arange(len(data)) % folds
     np.random.default_rng(loaded.spec.seed + 7).shuffle(fold)
     u = loaded.space.to_unit(data[loaded.space.names].to_numpy())
-    rows = []
-    for name in outputs_to_fit(loaded):
-        if name not in data:
-            continue
-        y = data[name].to_numpy(dtype=float)
-        ok = np.isfinite(y)
-        checks = [validate(u[ok], y[ok], fold[ok] == f, restarts=spec.restarts)
-                  for f in range(folds)]
-        rows.append({"output": name, **pooled(checks)})
-    return pd.DataFrame(rows)
+    names = [name for name in outputs_to_fit(loaded) if name in data]
+    checks = Parallel(n_jobs=jobs or -1)(
+        delayed(_fit)(u, data[name].to_numpy(dtype=float), spec, fold == f)
+        for name in names for f in range(folds))
+    return pd.DataFrame([{"output": name, **pooled(checks[i * folds:(i + 1) * folds])}
+                         for i, name in enumerate(names)])
 
 
 def pooled(checks: list[dict]) -> dict:

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import SCENARIOS, TINY_CITY
 from barrios.cli import main
-from experiments.emulator import Emulator, Space, validate
+from experiments.emulator import Emulator, RefitMixture, Space, validate
 from experiments.history_matching import LoadedMatching, Observation, load_matching
 from experiments.implausibility import implausibility, not_ruled_out
 
@@ -62,6 +62,24 @@ def test_the_emulated_mean_does_not_swallow_the_run_noise():
         emulator = Emulator(restarts=2).fit(u[ok], y[ok])
         assert emulator.run_noise_sd > 0.5 * y[ok].std(), name
         assert emulator.length_scales.min() >= 0.1 - 1e-9
+
+
+def test_a_mixture_of_refits_pools_fits_without_each_group(noisy):
+    u, y = noisy
+    mixture = RefitMixture(refits=4, restarts=1).fit(u[:180], y[:180])
+    # each refit leaves out its own quarter of the runs
+    assert [len(m.gp.X_train_) for m in mixture.members] == [135] * 4
+    fresh = np.random.default_rng(2).random((300, 3))
+    mean, sd = mixture.predict(fresh, noise=True)
+    means, sds = zip(*(m.predict(fresh, noise=True) for m in mixture.members))
+    assert np.allclose(mean, np.mean(means, axis=0))
+    # the refits' spread, counted as a jackknife (x 3: they share two thirds of their runs)
+    assert np.allclose(sd ** 2, np.mean(np.square(sds), axis=0) + 3 * np.var(means, axis=0))
+    assert np.all(sd >= np.sqrt(np.mean(np.square(sds), axis=0)))
+    assert np.sqrt(np.mean((mixture.mean_at(fresh) - _truth(fresh)) ** 2)) < 0.05
+    assert 0.035 < mixture.run_noise_sd < 0.065
+    again = RefitMixture(refits=4, restarts=1).fit(u[:180], y[:180])
+    assert np.array_equal(again.predict(fresh)[1], mixture.predict(fresh)[1])
 
 
 def test_single_run_intervals_cover_about_95_percent(noisy):
@@ -154,6 +172,7 @@ waves = 2
 points = 12
 candidates = 2000
 restarts = 1
+refits = 2
 
 [sensitivity]
 outputs = ["safe_public_change", "plan_minus_baseline_safe_public_change"]
@@ -194,6 +213,8 @@ def test_the_tiny_match_writes_its_report(tiny_run):
     # the targets used in the fit have no hold-out prediction
     assert observations.set_index("observation")["holdout_low_90"].isna().sum() == 2
     assert len(first) == 24 and set(first["wave"]) == {1, 2}
+    # the emulators are mixtures of two refits ([matching] refits), and the report says so
+    assert "mixture of 2 refits" in (results / "README.md").read_text()
 
 
 def test_the_second_wave_searches_where_the_first_did_not_rule_out(tiny_run):
