@@ -209,11 +209,13 @@ def calibrate(file: str | Path, *, out: Path | str | None = None, workers: int |
 
     History matching writes its report in ``lang`` ("en" or "es"); with ``report_only``
     it runs and refits nothing and writes the report again from the results folder's
-    tables (returning the paths written); with ``reanalyse`` it runs no wave and does every
-    analysis again on the results folder's design (design.parquet): the emulators, their
-    cross-validation, the set not ruled out, the posterior, the hold-outs and the
-    sensitivity; the robustness ranking runs at the posterior's draws (resuming its store
-    when they are the same). ABC-SMC's report is in English only."""
+    tables (returning the paths written); with ``reanalyse`` it runs none of the stored
+    waves and does every analysis again on the results folder's design (design.parquet):
+    the emulators, their cross-validation, the set not ruled out, the posterior, the
+    hold-outs and the sensitivity; the robustness ranking runs at the posterior's draws
+    (resuming its store when they are the same), and waves the file adds beyond the
+    stored ones run, their points chosen by the new emulators. ABC-SMC's report is in
+    English only."""
     from experiments.files import BadInput
     from experiments.reporting import check_lang
 

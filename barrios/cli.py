@@ -281,7 +281,9 @@ def _add_calibrate(sub):
                         "folder's design.parquet and redo every analysis (validation, set not "
                         "ruled out, posterior, hold-outs, sensitivity), for a change in the "
                         "analysis, not in the model; the robustness runs are made at the "
-                        "posterior's draws (resumed if the draws are the stored ones)")
+                        "posterior's draws (resumed if the draws are the stored ones); waves "
+                        "the file adds beyond the stored ones are run, chosen by the new "
+                        "emulators")
     _execution_options(p)
     p.set_defaults(func=cmd_calibrate)
 
@@ -508,8 +510,12 @@ def cmd_calibrate(args) -> int:
         from experiments.history_matching_report import terminal_text
 
         print(terminal_text(result, args.lang))
-        where = (f"No wave runs (reanalysed the stored design); robustness runs in "
-                 f"{result.folder}/" if args.reanalyse else f"Runs in {result.folder}/")
+        run = [w.number for w in result.waves if w.report.folder != "design.parquet"]
+        where = (f"Runs in {result.folder}/" if not args.reanalyse else
+                 f"Waves read from the stored design except {', '.join(map(str, run))}, run; "
+                 f"runs in {result.folder}/" if run else
+                 f"No wave runs (reanalysed the stored design); robustness runs in "
+                 f"{result.folder}/")
         print(f"{where}; outputs: {result.files[0].parent}/")
         return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "

@@ -417,10 +417,11 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     """Run the waves (resuming stored runs), then the final emulators and their checks.
 
     With ``design`` (a results folder's ``design.parquet``: every wave's points and
-    outputs) no wave runs: each is read from it and every analysis is done again
+    outputs) its waves are not run: each is read from it and every analysis is done again
     (``--reanalyse``: a change in the emulators or their checks, not in the model); only
     the robustness ranking runs, at the new posterior's draws (resumed if they are the
-    stored ones).
+    stored ones), and the waves the file adds beyond the design's, whose points the new
+    emulators choose.
 
     Each wave's emulators are fitted to the runs in the region the earlier waves left
     (implausibility below the cut-off plus one under every earlier wave's emulators), so
@@ -431,17 +432,16 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     waves: list[Wave] = []
     sets: list[dict[str, Emulator]] = []
     points = loaded.space.latin_hypercube(spec.points, seed=loaded.spec.seed)
-    _check_design(loaded, design)
-    running = design is None
-    needs_runs = running or loaded.spec.robustness is not None
+    stored = _check_design(loaded, design)
+    needs_runs = stored < spec.waves or loaded.spec.robustness is not None
     cluster = dask_client(execution.scheduler, execution.workers) if needs_runs else nullcontext()
     with cluster as client:
         for number in range(1, spec.waves + 1):
-            if running:
+            if number <= stored:
+                wave = _design_wave(loaded, design, number)
+            else:
                 points = _stored_points(folder, f"wave{number}", points)
                 wave = _run_wave(loaded, folder, number, points, execution, client)
-            else:
-                wave = _design_wave(loaded, design, number)
             waves.append(wave)
             data = pd.concat([w.outputs for w in waves], ignore_index=True)
             region = in_region(loaded, sets, data, spec.cutoff + 1)
@@ -457,7 +457,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
                            loaded.spec.seed + number)
             if last or len(nroy) < 2:
                 break
-            if not running:
+            if number < stored:
                 continue                     # the next wave's points are in the design
             take = np.random.default_rng(loaded.spec.seed + number).choice(
                 len(nroy), min(spec.points, len(nroy)), replace=False)
@@ -466,7 +466,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
         without_holdouts = nroy
         nroy, best, predictions = final_predictions(loaded, sets, without_holdouts, candidates)
         result = MatchResult(loaded, folder, waves, data, sets[-1], nroy, best, predictions,
-                             validation, without_holdouts, region=region, reanalysed=not running)
+                             validation, without_holdouts, region=region, reanalysed=stored > 0)
         result.posterior = posterior.sample_posterior(
             loaded, sets, plausible_box(loaded.space, without_holdouts), loaded.spec.seed + 5)
         result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,
@@ -476,16 +476,18 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     return result
 
 
-def _check_design(loaded: LoadedMatching, design: pd.DataFrame | None):
+def _check_design(loaded: LoadedMatching, design: pd.DataFrame | None) -> int:
+    """How many of the file's waves the stored ``design`` holds (0 without one)."""
     if design is None:
-        return
+        return 0
     found = int(design["wave"].max()) if "wave" in design and len(design) else 0
     missing = [n for n in loaded.space.names if n not in design]
-    if missing or found < loaded.spec.matching.waves:
+    if missing or found == 0:
         raise BadInput(loaded.path, "matching.waves", f"expected a stored design with "
-                       f"{loaded.spec.matching.waves} waves of the parameters "
-                       f"{', '.join(loaded.space.names)} for --reanalyse, found {found} waves"
+                       f"waves of the parameters {', '.join(loaded.space.names)} for "
+                       f"--reanalyse, found {found} waves"
                        + (f" without {', '.join(missing)}" if missing else ""))
+    return min(found, loaded.spec.matching.waves)
 
 
 def _design_wave(loaded: LoadedMatching, design: pd.DataFrame, number: int) -> Wave:
