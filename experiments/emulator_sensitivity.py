@@ -35,12 +35,16 @@ RESOLVED = 0.05
 
 
 def emulator_sobol(space: Space, data: pd.DataFrame, outputs: list[str], *,
-                   samples: int = 4096, groups: int = 10, restarts: int = 1,
-                   seed: int = 0) -> pd.DataFrame:
-    """S1 and ST per output and parameter, with intervals that include the emulator's
-    uncertainty, from the runs in ``data`` (parameter columns and output columns)."""
+                   box: Space | None = None, samples: int = 4096, groups: int = 10,
+                   restarts: int = 1, seed: int = 0) -> pd.DataFrame:
+    """S1 and ST per output and parameter over ``box`` (default: all of ``space``), with
+    intervals that include the emulator's uncertainty, from the runs in ``data``
+    (parameter columns and output columns). The emulators are fitted on ``space``'s unit
+    cube to every run, inside the box or not (a run just outside still informs the
+    emulator near the edge); only the Sobol design is drawn in the box."""
+    box = box or space
     problem = {"names": list(space.names), "bounds": [[0.0, 1.0]] * len(space.names)}
-    design = sample(problem, "sobol", samples, seed=seed)
+    design = space.to_unit(box.from_unit(sample(problem, "sobol", samples, seed=seed)))
     u = space.to_unit(data[space.names].to_numpy(dtype=float))
     rows = []
     for output in outputs:

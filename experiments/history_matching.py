@@ -104,6 +104,7 @@ class EmulatorSensitivity(StrictModel):
     samples: int = Field(4096, ge=64, le=1_048_576)   # Sobol base samples (a power of two)
     groups: int = Field(10, ge=2, le=100)               # jackknife: emulators refitted without each
     restarts: int = Field(2, ge=0, le=20)               # optimiser restarts per emulator fit
+    box: Literal["posterior", "not_ruled_out"] = "posterior"   # where the indices are taken
 
 
 class Robustness(StrictModel):
@@ -471,7 +472,7 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             loaded, sets, plausible_box(loaded.space, without_holdouts), loaded.spec.seed + 5)
         result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,
                                                         result.posterior)
-        result.sensitivity = _sensitivity(loaded, region, nroy)
+        result.sensitivity = _sensitivity(loaded, region, nroy, result.posterior)
         result.robustness = _robustness(loaded, folder, result, execution, client)
     return result
 
@@ -498,26 +499,42 @@ def _design_wave(loaded: LoadedMatching, design: pd.DataFrame, number: int) -> W
                 Report(skipped=runs_per_point * len(outputs), folder="design.parquet"))
 
 
-def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame,
-                 nroy: pd.DataFrame) -> pd.DataFrame | None:
-    """Sobol indices on the last wave's emulators (``experiments.emulator_sensitivity``)
-    over the box the not-ruled-out points span: how the rises vary among the parameter
-    values the evidence leaves open, from the runs inside that box."""
+def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame, nroy: pd.DataFrame,
+                 draws: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Sobol indices on emulators of the last region's runs (``experiments.emulator_
+    sensitivity``) over ``[sensitivity] box``: the posterior's central 90% of each
+    parameter (where the evidence puts the parameters and the runs lie), or the box the
+    not-ruled-out points span (nearly the prior range when that set is thin and long, so
+    the emulators would mostly extrapolate)."""
     config = loaded.spec.sensitivity
     if config is None:
         return None
     from experiments.emulator_sensitivity import emulator_sobol
 
-    box = plausible_box(loaded.space, nroy)
+    box = sensitivity_box(loaded, nroy, draws)
     x = region[box.names].to_numpy()
-    inside = region[np.all((x >= box.low) & (x <= box.high), axis=1)]
-    outputs = [o for o in config.outputs if o in inside]
-    table = emulator_sobol(box, inside, outputs, samples=config.samples,
+    outputs = [o for o in config.outputs if o in region]
+    table = emulator_sobol(loaded.space, region, outputs, box=box, samples=config.samples,
                            groups=config.groups, restarts=config.restarts,
                            seed=loaded.spec.seed)
     return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),
-                        runs=len(inside))
+                        runs=len(region),
+                        runs_in_box=int(np.all((x >= box.low) & (x <= box.high), axis=1).sum()),
+                        box=config.box if draws is not None and len(draws) else "not_ruled_out")
+
+
+def sensitivity_box(loaded, nroy: pd.DataFrame, draws: pd.DataFrame | None) -> Space:
+    """The posterior's 5-95% range of each parameter (``[sensitivity] box = "posterior"``,
+    with a posterior), else the not-ruled-out set's span."""
+    space = loaded.space
+    if loaded.spec.sensitivity.box != "posterior" or draws is None or not len(draws):
+        return plausible_box(space, nroy)
+    weights = draws["weight"].to_numpy()
+    bounds = np.array([posterior.weighted_quantiles(draws[n].to_numpy(), weights, [0.05, 0.95])
+                       for n in space.names])
+    return Space(list(space.names), bounds[:, 0], np.maximum(bounds[:, 1], bounds[:, 0] * (1 + 1e-9) + 1e-12),
+                 space.log)
 
 
 def _robustness(loaded, folder, result, execution, client) -> dict | None:

@@ -305,20 +305,18 @@ strings: dict[str, dict[str, str]] = {
     "sensitivity": {"en": "Sensitivity: which assumptions the rises rest on",
                     "es": "Sensibilidad: de qué supuestos dependen los aumentos"},
     "sensitivity_how": {
-        "en": "Sobol indices over the box the candidates not ruled out span (each fitted "
-              "parameter from its smallest to its largest not-ruled-out value: `box_low`, "
-              "`box_high` in sensitivity.csv), computed on the emulators fitted to the {runs} "
-              "runs inside it (Oakley & O'Hagan 2004; `experiments/emulator_sensitivity.py`) "
+        "en": "Sobol indices over {where} (`box_low`, `box_high` in sensitivity.csv), "
+              "computed on the emulators fitted to the {runs} runs {which} (Oakley & "
+              "O'Hagan 2004; `experiments/emulator_sensitivity.py`) "
               "with {samples} base samples. An index is the share of the output's variance a "
               "parameter explains (0 to 1). Each interval adds the Monte Carlo error and the "
               "emulator's own uncertainty (a delete-a-group jackknife: the indices recomputed "
               "on emulators refitted without each tenth of the runs). {resolved} of {count} "
               "total-order indices are resolved to ±0.05 (widest half-width {widest}). *ST, "
               "half the samples* is the convergence check.",
-        "es": "Índices de Sobol sobre la caja que abarcan las combinaciones no descartadas "
-              "(cada parámetro ajustado, de su menor a su mayor valor no descartado: "
-              "`box_low`, `box_high` en sensitivity.csv), calculados con los emuladores "
-              "ajustados a las {runs} corridas dentro de ella (Oakley y O'Hagan 2004; "
+        "es": "Índices de Sobol sobre {where} (`box_low`, `box_high` en sensitivity.csv), "
+              "calculados con los emuladores ajustados a las {runs} corridas {which} "
+              "(Oakley y O'Hagan 2004; "
               "`experiments/emulator_sensitivity.py`) con {samples} muestras base. Un índice "
               "es la parte de la varianza del resultado que explica un parámetro (de 0 a 1). "
               "Cada intervalo suma el error de Monte Carlo y la incertidumbre propia del "
@@ -326,6 +324,21 @@ strings: dict[str, dict[str, str]] = {
               "reajustados sin cada décima parte de las corridas). {resolved} de {count} "
               "índices totales están resueltos a ±0,05 (mayor semiancho: {widest}). *ST, con "
               "la mitad de las muestras* es el control de convergencia."},
+    "box_posterior": {"en": "the box of the posterior's central 90% (each fitted parameter "
+                            "from its 5th to its 95th posterior percentile: where the "
+                            "evidence puts it)",
+                      "es": "la caja del 90 % central de la posterior (cada parámetro "
+                            "ajustado, de su percentil 5 a su percentil 95 a posteriori: "
+                            "donde lo pone la evidencia)"},
+    "box_not_ruled_out": {"en": "the box the candidates not ruled out span (each fitted "
+                                "parameter from its smallest to its largest not-ruled-out "
+                                "value)",
+                          "es": "la caja que abarcan las combinaciones no descartadas (cada "
+                                "parámetro ajustado, de su menor a su mayor valor no "
+                                "descartado)"},
+    "runs_region": {"en": "of the last region ({inside} of them inside the box)",
+                    "es": "de la última región ({inside} de ellas dentro de la caja)"},
+    "runs_inside": {"en": "inside it", "es": "dentro de ella"},
     "col_st": {"en": "total (ST) [95%]", "es": "total (ST) [95 %]"},
     "col_s1": {"en": "first order (S1) [95%]", "es": "primer orden (S1) [95 %]"},
     "col_st_half": {"en": "ST, half the samples", "es": "ST, con la mitad de las muestras"},
@@ -852,9 +865,14 @@ def sensitivity_context(loaded: LoadedMatching, table: pd.DataFrame, lang: str =
                  t("col_resolved"): t("yes") if _true(r.resolved) else t("no")}
                 for r in part.itertuples()]
         per_output[observation_label(loaded, output, lang)] = markdown_table(rows)
+    posterior_box = "box" in table and table["box"].iloc[0] == "posterior"
+    # tables written before the posterior box fitted the emulators to the runs inside
+    which = (t("runs_region", inside=fmt(table["runs_in_box"].iloc[0], 0, lang=lang))
+             if "runs_in_box" in table else t("runs_inside"))
     return {"tables": per_output,
             "how": t("sensitivity_how", samples=fmt(table["base_samples"].iloc[0], 0, lang=lang),
-                     runs=fmt(table["runs"].iloc[0], 0, lang=lang),
+                     runs=fmt(table["runs"].iloc[0], 0, lang=lang), which=which,
+                     where=t("box_posterior" if posterior_box else "box_not_ruled_out"),
                      resolved=int(table["resolved"].map(_true).sum()), count=len(table),
                      widest=n(table["ST_half_width"].max()))}
 

@@ -249,7 +249,10 @@ def test_the_tiny_match_ranks_the_mixes_over_its_draws(tiny_run):
     report = (folder / "results" / "README.md").read_text()
     assert "Policy robustness" in report and "Sensitivity" in report
     # the report says where the indices and the draws come from
-    assert f"emulators fitted to the {int(sobol['runs'].iloc[0])} runs inside it" in report
+    assert (sobol["box"] == "posterior").all()          # the default box: the posterior's 90%
+    assert (f"emulators fitted to the {int(sobol['runs'].iloc[0])} runs of the last region "
+            f"({int(sobol['runs_in_box'].iloc[0])} of them inside the box)") in report
+    assert "over the box of the posterior's central 90%" in report
     assert "3 parameter sets drawn from the posterior" in report
 
 
@@ -456,3 +459,56 @@ def test_sobol_on_an_emulator_recovers_the_functions_indices():
     assert found.loc["d", "ST"] < 0.02 and found.loc["b", "ST"] > 0.4
     # an interaction: c matters in total more than alone
     assert found.loc["c", "ST"] - found.loc["c", "S1"] > 0.02
+
+
+def test_sobol_over_a_box_inside_the_space_takes_the_indices_there():
+    """The emulators are fitted over the whole space, the indices taken over ``box``: with
+    a cut to a tenth of its range, a's share of the variance all but vanishes, as it does
+    for the function itself."""
+    from experiments.emulator_sensitivity import emulator_sobol
+    from experiments.sensitivity import sample, sobol_indices
+
+    space = Space(["a", "b", "c", "d"], np.zeros(4), np.ones(4), np.zeros(4, bool))
+    box = Space(space.names, np.array([0.4, 0, 0, 0]), np.array([0.5, 1, 1, 1]), space.log)
+    rng = np.random.default_rng(4)
+    u = rng.random((150, 4))
+    data = pd.DataFrame(u, columns=space.names).assign(y=_interacting(u)
+                                                       + 0.02 * rng.standard_normal(150))
+    found = emulator_sobol(space, data, ["y"], box=box, samples=2048, groups=4, seed=1)
+    problem = {"names": space.names, "bounds": [[0, 1]] * 4}
+    design = box.from_unit(sample(problem, "sobol", 8192, seed=2))
+    truth = sobol_indices(problem, pd.DataFrame({"y": _interacting(design)}),
+                          num_resamples=50).set_index("parameter")["ST"]
+    found = found.set_index("parameter")
+    assert (found["ST_low"] <= truth.reindex(found.index) + 0.01).all()
+    assert (truth.reindex(found.index) - 0.01 <= found["ST_high"]).all()
+    assert found.loc["a", "ST"] < 0.05 < _whole_space_st_of_a()
+
+
+def _whole_space_st_of_a() -> float:
+    from experiments.sensitivity import sample, sobol_indices
+
+    problem = {"names": ["a", "b", "c", "d"], "bounds": [[0, 1]] * 4}
+    design = sample(problem, "sobol", 4096, seed=2)
+    table = sobol_indices(problem, pd.DataFrame({"y": _interacting(design)}), num_resamples=20)
+    return float(table.set_index("parameter").loc["a", "ST"])
+
+
+def test_the_sensitivity_box_is_the_posteriors_central_90_percent():
+    from experiments.history_matching import sensitivity_box
+
+    space = Space(["a"], np.zeros(1), np.full(1, 10.0), np.zeros(1, bool))
+    draws = pd.DataFrame({"a": np.arange(1000.0) / 100, "weight": np.ones(1000)})
+    nroy = pd.DataFrame({"a": [0.5, 9.5]})
+    for box, (low, high) in (("posterior", (0.5, 9.5)), ("not_ruled_out", (0.5, 9.5))):
+        loaded = SimpleNamespace(space=space,
+                                 spec=SimpleNamespace(sensitivity=SimpleNamespace(box=box)))
+        found = sensitivity_box(loaded, nroy, draws)
+        assert found.low[0] == pytest.approx(low, abs=0.01)
+        assert found.high[0] == pytest.approx(high, abs=0.01)
+    # weights move the posterior's box; the not-ruled-out span stays where the set is
+    heavy = draws.assign(weight=np.where(draws["a"] < 2, 1.0, 1e-9))
+    loaded = SimpleNamespace(space=space, spec=SimpleNamespace(sensitivity=SimpleNamespace(box="posterior")))
+    found = sensitivity_box(loaded, nroy, heavy)
+    assert found.low[0] == pytest.approx(0.1, abs=0.02) and found.high[0] == pytest.approx(1.9, abs=0.02)
+    assert sensitivity_box(loaded, nroy, None).high[0] == 9.5
