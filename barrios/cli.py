@@ -511,11 +511,13 @@ def cmd_calibrate(args) -> int:
 
         print(terminal_text(result, args.lang))
         run = [w.number for w in result.waves if w.report.folder != "design.parquet"]
-        where = (f"Runs in {result.folder}/" if not args.reanalyse else
-                 f"Waves read from the stored design except {', '.join(map(str, run))}, run; "
-                 f"runs in {result.folder}/" if run else
-                 f"No wave runs (reanalysed the stored design); robustness runs in "
-                 f"{result.folder}/")
+        if not args.reanalyse:
+            where = f"Runs in {result.folder}/"
+        elif run:
+            where = (f"Waves read from the stored design except {', '.join(map(str, run))}, "
+                     f"run; runs in {result.folder}/")
+        else:
+            where = f"No wave runs (reanalysed the stored design); robustness runs in {result.folder}/"
         print(f"{where}; outputs: {result.files[0].parent}/")
         return 0
     print(f"{result.generations} generation(s), {result.simulations} simulations, final epsilon "

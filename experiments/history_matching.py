@@ -47,8 +47,9 @@ from pydantic import Field
 from experiments import effects, posterior
 from experiments.calibration import Prior, Survey, _check_outputs, _prior_range
 from experiments.emulator import Emulator, Space
-from experiments.implausibility import (FINAL_POINTS, final_predictions, fit_emulators, in_region,
-                                        not_ruled_out, plausible_box, top_up, validation_table)
+from experiments.implausibility import (FINAL_POINTS, box_between, final_predictions, fit_emulators,
+                                        in_region, not_ruled_out, plausible_box, top_up,
+                                        validation_table)
 from experiments.evaluation import (LoadedEvaluation, _hook, analyse_run, load_evaluation,
                                    panel_columns)
 from experiments.evidence import Entry, EvidenceTable
@@ -521,20 +522,23 @@ def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame, nroy: pd.DataFram
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),
                         runs=len(region),
                         runs_in_box=int(np.all((x >= box.low) & (x <= box.high), axis=1).sum()),
-                        box=config.box if draws is not None and len(draws) else "not_ruled_out")
+                        box="posterior" if _on_posterior(loaded, draws) else "not_ruled_out")
 
 
 def sensitivity_box(loaded, nroy: pd.DataFrame, draws: pd.DataFrame | None) -> Space:
     """The posterior's 5-95% range of each parameter (``[sensitivity] box = "posterior"``,
     with a posterior), else the not-ruled-out set's span."""
     space = loaded.space
-    if loaded.spec.sensitivity.box != "posterior" or draws is None or not len(draws):
+    if not _on_posterior(loaded, draws):
         return plausible_box(space, nroy)
     weights = draws["weight"].to_numpy()
     bounds = np.array([posterior.weighted_quantiles(draws[n].to_numpy(), weights, [0.05, 0.95])
                        for n in space.names])
-    return Space(list(space.names), bounds[:, 0], np.maximum(bounds[:, 1], bounds[:, 0] * (1 + 1e-9) + 1e-12),
-                 space.log)
+    return box_between(space, bounds[:, 0], bounds[:, 1])
+
+
+def _on_posterior(loaded, draws: pd.DataFrame | None) -> bool:
+    return loaded.spec.sensitivity.box == "posterior" and draws is not None and len(draws) > 0
 
 
 def _robustness(loaded, folder, result, execution, client) -> dict | None:

@@ -41,6 +41,12 @@ def plausible_box(space: Space, nroy: pd.DataFrame) -> Space:
         return space
     low = np.array([nroy[n].min() for n in space.names])
     high = np.array([nroy[n].max() for n in space.names])
+    return box_between(space, low, high)
+
+
+def box_between(space: Space, low: np.ndarray, high: np.ndarray) -> Space:
+    """``space``'s parameters from ``low`` to ``high`` (a range that collapsed to a point
+    keeps a sliver, so the unit cube stays defined)."""
     return Space(list(space.names), low, np.maximum(high, low * (1 + 1e-9) + 1e-12), space.log)
 
 
