@@ -6,7 +6,10 @@ how well each set meets the observations, inside the set history matching did no
 out). At each draw every scenario of a comparison runs on common random numbers
 (replication k of the draw's stream, the same for every scenario), and each scenario's
 gain over the reference (the mean of the two perception rises, in points) is divided by
-its extra cost (US$ million). The table gives, per scenario, the probability over draws
+its extra cost (US$ million). A scenario that gains at no extra cost (its realized cost at or
+below the reference's: a cheap programme whose cost is within the run-to-run spread of
+the operations' cost) dominates every costly one: its gain per US$ is +inf, best per US$;
+one that loses at no extra cost has none (NaN). The table gives, per scenario, the probability over draws
 that it is the best per US$ spent and the probability that it gains most; and, per
 parameter, how strongly it moves the margin between the two scenarios most often best
 (Spearman's rank correlation over draws, with its p-value): the parameters that can flip
@@ -60,8 +63,16 @@ def scores(runs: pd.DataFrame, reference: str) -> pd.DataFrame:
                          - ref.loc[draw, "safe_neighbourhood_change"])) / 2
         extra = (row["cost_usd_total"] - ref.loc[draw, "cost_usd_total"]) / 1e6
         rows.append({"draw": draw, "scenario": name, "gain_pp": gain, "extra_cost_musd": extra,
-                     "pp_per_musd": gain / extra if extra > 0 else np.nan})
+                     "pp_per_musd": per_musd(gain, extra)})
     return pd.DataFrame(rows)
+
+
+def per_musd(gain: float, extra: float) -> float:
+    """Gain per US$ M; a gain at no extra cost dominates (+inf), a loss at none has no
+    value (NaN), rather than dropping out of the ranking as a NaN would."""
+    if extra > 0:
+        return gain / extra
+    return np.inf if gain > 0 else np.nan
 
 
 def ranking(table: pd.DataFrame) -> pd.DataFrame:
@@ -76,11 +87,17 @@ def ranking(table: pd.DataFrame) -> pd.DataFrame:
                      "p_best_per_usd": float((best_value == name).sum() / draws),
                      "p_largest_gain": float((best_gain == name).sum() / draws),
                      "gain_pp_median": float(part["gain_pp"].median()),
-                     "pp_per_musd_median": float(part["pp_per_musd"].median()),
-                     "pp_per_musd_5": float(part["pp_per_musd"].quantile(0.05)),
-                     "pp_per_musd_95": float(part["pp_per_musd"].quantile(0.95))})
+                     **_quantiles(part["pp_per_musd"])})
     return pd.DataFrame(rows).sort_values(["p_best_per_usd", "pp_per_musd_median"],
                                           ascending=False, ignore_index=True)
+
+
+def _quantiles(per_musd: pd.Series) -> dict:
+    """Median and 90% range of gain per US$ M, each an observed value (a dominating
+    draw's +inf must not be interpolated into inf - inf)."""
+    q = per_musd.dropna().quantile([0.5, 0.05, 0.95], interpolation="nearest")
+    return {"pp_per_musd_median": float(q[0.5]), "pp_per_musd_5": float(q[0.05]),
+            "pp_per_musd_95": float(q[0.95])}
 
 
 def flips(table: pd.DataFrame, draws: pd.DataFrame, order: pd.DataFrame) -> pd.DataFrame:

@@ -512,3 +512,24 @@ def test_the_sensitivity_box_is_the_posteriors_central_90_percent():
     found = sensitivity_box(loaded, nroy, heavy)
     assert found.low[0] == pytest.approx(0.1, abs=0.02) and found.high[0] == pytest.approx(1.9, abs=0.02)
     assert sensitivity_box(loaded, nroy, None).high[0] == 9.5
+
+
+def test_a_gain_at_no_extra_cost_is_best_per_usd():
+    """A cheap programme can cost less than the reference in a draw (the operations'
+    realized cost varies from run to run): gaining at no extra cost dominates every
+    costly scenario, where a NaN used to drop it from that draw's ranking and hand
+    'best per US$' to the runner-up."""
+    from experiments import robustness
+
+    runs = pd.DataFrame({
+        "status": "ok", "draw": [0, 0, 0, 1, 1, 1],
+        "scenario": ["reference", "cheap", "costly"] * 2,
+        "safe_public_change": [0.0, 0.04, 0.01, 0.0, 0.03, 0.02],
+        "safe_neighbourhood_change": [0.0, 0.04, 0.01, 0.0, 0.03, 0.02],
+        "cost_usd_total": [10e6, 9.99e6, 12e6, 10e6, 11e6, 14e6]})
+    table = robustness.scores(runs, "reference")
+    cheap = table.set_index(["draw", "scenario"])["pp_per_musd"]
+    assert cheap[(0, "cheap")] == np.inf and cheap[(1, "cheap")] == pytest.approx(3.0)
+    order = robustness.ranking(table).set_index("scenario")
+    assert order.loc["cheap", "p_best_per_usd"] == 1.0
+    assert np.isnan(robustness.per_musd(-1.0, -0.5))
