@@ -16,8 +16,9 @@ more people feeling safe) and what kind of statement it is (``interval``):
 - ``direction``: a sign only (``effect`` +1 or -1); the model agrees when its interval
   excludes 0 on that side;
 - ``null``: no significant effect; ``low``/``high`` is the band we read as "no effect"
-  (say so in ``note``); the model agrees when its interval lies inside the band, is
-  stronger outside it on the beneficial side and opposite on the adverse side;
+  (say so in ``note``); the model agrees when its interval lies inside the band, or when
+  it finds no significant effect either (its interval includes 0, its mean in the band);
+  otherwise it is stronger on the beneficial side and opposite on the adverse side;
 - ``none``: no controlled evaluation exists; listed so the gap is visible.
 
 Otherwise the model is **weaker** (same direction, smaller), **stronger**, or in the
@@ -218,6 +219,10 @@ def judge(entry: Entry, sim: Simulated | None) -> Verdict:
         return _direction(entry.effect, lo, hi)
     if entry.low <= lo and hi <= entry.high:   # null
         return Verdict("agrees", "the model's interval lies within the band read as no effect")
+    if lo <= 0 <= hi and entry.low <= sim.mean <= entry.high:
+        return Verdict("agrees", "no significant effect in the model either: its interval "
+                       "includes 0 and its mean lies in the band, though the interval reaches "
+                       "beyond it")
     if sim.mean * benefit_sign(entry.outcome) > 0:
         return Verdict("stronger", "a clear benefit in the model where the studies found no "
                        "significant effect")

@@ -52,6 +52,10 @@ def sim(mean, low, high, trial_low=None, trial_high=None) -> Simulated:
     (dict(interval="null", low=-5, high=5), sim(1, -2, 3), "agrees"),
     (dict(interval="null", low=-5, high=5), sim(-9, -12, -6), "stronger"),
     (dict(interval="null", low=-5, high=5), sim(8, 1, 15), "opposite"),
+    # no significant effect in the model either (interval over 0, mean in the band), even
+    # where the interval is wider than the band; a mean beyond the band is not a null
+    (dict(interval="null", low=-5, high=5), sim(-2, -8.5, 5), "agrees"),
+    (dict(interval="null", low=-5, high=5), sim(-6, -13, 1), "stronger"),
     (dict(interval="null", low=-2, high=2, outcome="safe_public", measure="points"),
      sim(-5, -6, -4), "opposite"),
     (dict(interval="null", low=-2, high=2, outcome="safe_public", measure="points"),
