@@ -6,11 +6,11 @@ how well each set meets the observations, inside the set history matching did no
 out). At each draw every scenario of a comparison runs on common random numbers
 (replication k of the draw's stream, the same for every scenario), and each scenario's
 gain over the reference (the mean of the two perception rises, in points) is divided by
-its extra cost (US$ million). A scenario that gains at no extra cost (its realized cost at or
-below the reference's: a cheap programme whose cost is within the run-to-run spread of
-the operations' cost) dominates every costly one: its gain per US$ is +inf, best per US$;
-one that loses at no extra cost has none (NaN). The table gives, per scenario, the probability over draws
-that it is the best per US$ spent and the probability that it gains most; and, per
+its extra cost (US$ million). A scenario that gains at no extra cost (its realized cost
+at or below the reference's: a cheap programme whose cost is within the run-to-run
+spread of the operations' cost) dominates every costly one: its gain per US$ is +inf,
+best per US$; one that loses at no extra cost has none (NaN). The table gives, per
+scenario, the probability over draws that it is the best per US$ spent and the probability that it gains most; and, per
 parameter, how strongly it moves the margin between the two scenarios most often best
 (Spearman's rank correlation over draws, with its p-value): the parameters that can flip
 the ranking.
