@@ -18,18 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def main(store_folder: Path, results: Path, reference: str = "baseline_2023") -> None:
-    import pandas as pd
-
+def main(store_folder: Path, results: Path) -> None:
     from experiments import robustness
     from experiments.history_matching import load_matching
     from experiments.store import ResultStore
+    from experiments.study import successful
 
-    runs = ResultStore(store_folder).runs()
-    runs = runs[runs["status"] == "ok"]
-    names = load_matching(ROOT / "experiments" / "calibrate_joint.toml").space.names
-    draws = runs.groupby("draw")[list(names)].first().sort_index().reset_index(drop=True)
-    table = robustness.scores(runs, reference)
+    loaded = load_matching(ROOT / "experiments" / "calibrate_joint.toml")
+    runs = successful(ResultStore(store_folder).runs(), store_folder)
+    draws = runs.groupby("draw")[list(loaded.space.names)].first().sort_index()
+    table = robustness.scores(runs, loaded.ranked[0].scenario.name)   # as the calibration
     order = robustness.ranking(table)
     order.to_csv(results / "robustness.csv", index=False)
     table.to_csv(results / "robustness_draws.csv", index=False)
