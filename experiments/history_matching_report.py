@@ -154,6 +154,10 @@ strings: dict[str, dict[str, str]] = {
     "col_wave": {"en": "wave", "es": "ronda"},
     "col_points": {"en": "parameter sets", "es": "combinaciones"},
     "col_runs": {"en": "runs", "es": "corridas"},
+    "col_from": {"en": "drawn from", "es": "tomadas de"},
+    "from_prior": {"en": "the priors (Latin hypercube)", "es": "los rangos iniciales (hipercubo latino)"},
+    "from_not_ruled_out": {"en": "the set not ruled out", "es": "el conjunto no descartado"},
+    "from_posterior": {"en": "the posterior", "es": "la distribución a posteriori"},
     "col_failed": {"en": "failed", "es": "fallidas"},
     "col_fitted": {"en": "emulators fitted to (parameter sets)",
                    "es": "emuladores ajustados con (combinaciones)"},
@@ -465,11 +469,20 @@ def parameter_table(result: MatchResult) -> pd.DataFrame:
 
 
 def waves_table(result: MatchResult) -> pd.DataFrame:
-    return pd.DataFrame([{"wave": w.number, "points": len(w.points), "runs": w.report.done
-                          + w.report.skipped, "failed": w.report.failed,
+    spec = result.loaded.spec.matching
+    return pd.DataFrame([{"wave": w.number, "points": len(w.points),
+                          "points_from": points_from(w.number, spec),
+                          "runs": w.report.done + w.report.skipped, "failed": w.report.failed,
                           "emulators_fitted_to": w.region_runs,
                           "non_implausible_share": w.non_implausible_share}
                          for w in result.waves])
+
+
+def points_from(number: int, spec) -> str:
+    """Where wave ``number``'s points were drawn (``history_matching.next_points``)."""
+    if number == 1:
+        return "prior"
+    return "posterior" if number > spec.waves - spec.posterior_waves else "not_ruled_out"
 
 
 def write_outputs(result: MatchResult, lang: str = "en") -> list[Path]:
@@ -657,6 +670,8 @@ def parameter_rows(tables: MatchTables, lang: str = "en") -> list[dict]:
 def wave_rows(tables: MatchTables, lang: str = "en") -> list[dict]:
     t = translator(strings, lang)
     return [{t("col_wave"): int(r.wave), t("col_points"): fmt(r.points, 0, lang=lang),
+             **({t("col_from"): t(f"from_{r.points_from}")} if "points_from" in tables.waves
+                else {}),
              t("col_runs"): fmt(r.runs, 0, lang=lang), t("col_failed"): fmt(r.failed, 0, lang=lang),
              t("col_fitted"): fmt(r.emulators_fitted_to, 0, lang=lang),
              t("col_share"): share_text(r.non_implausible_share, lang)}

@@ -25,14 +25,41 @@ def in_region(loaded, sets: list[dict[str, Emulator]], data: pd.DataFrame,
     """The runs whose points no earlier wave's emulators put above ``cutoff``."""
     if not sets:
         return data
-    largest = worst(loaded, sets, data[loaded.space.names].to_numpy())
+    largest = worst(loaded, sets, data[loaded.space.names].to_numpy(), below=cutoff)
     return data[largest < cutoff].reset_index(drop=True)
 
 
-def worst(loaded, sets, x: np.ndarray, held: bool = False) -> np.ndarray:
-    """The largest implausibility of each point over every wave's emulators."""
-    return np.max([implausibility(loaded, emulators, x, held=held).max(axis=1).to_numpy()
-                   for emulators in sets], axis=0)
+def worst(loaded, sets, x: np.ndarray, held: bool = False,
+          below: float | None = None) -> np.ndarray:
+    """The largest implausibility of each point over every wave's emulators.
+
+    With ``below``, a point is dropped as soon as one observation puts it at or above
+    ``below`` (its value is then that implausibility, a lower bound of the largest): the
+    emulators' predictive variance costs runs² per point, and most candidates are ruled
+    out by the first few observations, so testing only the survivors makes the set not
+    ruled out and the posterior's draws several times cheaper, with the same answer."""
+    largest = np.zeros(len(x))
+    alive = np.arange(len(x))
+    for emulators in sets:
+        u = loaded.space.to_unit(x[alive])
+        for obs in _observed(loaded, held):
+            if not len(alive):
+                return largest
+            value = _implausibility(obs, emulators[obs.name], u)
+            largest[alive] = np.maximum(largest[alive], value)
+            if below is not None:
+                keep = value < below
+                alive, u = alive[keep], u[keep]
+    return largest
+
+
+def _observed(loaded, held: bool) -> list:
+    return [obs for obs in loaded.observations if held or not obs.held_out]
+
+
+def _implausibility(obs, emulator, u: np.ndarray) -> np.ndarray:
+    mean, sd = emulator.predict(u)
+    return np.abs(obs.observed - mean) / np.sqrt(sd ** 2 + obs.sd ** 2 + obs.discrepancy ** 2)
 
 
 def plausible_box(space: Space, nroy: pd.DataFrame) -> Space:
@@ -100,14 +127,8 @@ def implausibility(loaded, emulators: dict[str, Emulator], x: np.ndarray,
                    held: bool = False) -> pd.DataFrame:
     """Each observation's implausibility at each point (held-out ones only if ``held``)."""
     u = loaded.space.to_unit(x)
-    out = {}
-    for obs in loaded.observations:
-        if obs.held_out and not held:
-            continue
-        mean, sd = emulators[obs.name].predict(u)
-        out[obs.name] = np.abs(obs.observed - mean) / np.sqrt(
-            sd ** 2 + obs.sd ** 2 + obs.discrepancy ** 2)
-    return pd.DataFrame(out)
+    return pd.DataFrame({obs.name: _implausibility(obs, emulators[obs.name], u)
+                         for obs in _observed(loaded, held)})
 
 
 def not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:
@@ -115,7 +136,7 @@ def not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:
     a list of emulator dicts, or one dict) and the observations not held out (every one
     with ``held``), is below the cut-off."""
     sets = [sets] if isinstance(sets, dict) else sets
-    largest = worst(loaded, sets, candidates, held=held)
+    largest = worst(loaded, sets, candidates, held=held, below=loaded.spec.matching.cutoff)
     frame = pd.DataFrame(candidates, columns=loaded.space.names)
     frame["max_implausibility"] = largest
     return frame[largest < loaded.spec.matching.cutoff].reset_index(drop=True)

@@ -71,7 +71,8 @@ def _weighted(loaded, sets, u: np.ndarray, log_proposal: np.ndarray) -> pd.DataF
     inside = np.all((u >= 0) & (u <= 1), axis=1)
     u, log_proposal = u[inside], log_proposal[inside]
     x = loaded.space.from_unit(u)
-    kept = worst(loaded, sets, x) < loaded.spec.matching.cutoff
+    cutoff = loaded.spec.matching.cutoff
+    kept = worst(loaded, sets, x, below=cutoff) < cutoff
     x, u, log_proposal = x[kept], u[kept], log_proposal[kept]
     log_w = log_likelihood(loaded, sets[-1], u) - log_proposal
     weight = np.exp(log_w - log_w.max()) if len(log_w) else log_w

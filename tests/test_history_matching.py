@@ -139,6 +139,29 @@ def test_implausibility_rules_out_what_the_data_exclude():
     assert nroy["z"].min() < 0.05 and nroy["z"].max() > 0.95
 
 
+def test_testing_only_the_survivors_keeps_the_same_set():
+    """``worst(..., below=cut-off)`` stops at the first observation that rules a point
+    out: the points kept, and their largest implausibility, are those of the full test."""
+    from experiments.implausibility import worst
+
+    space = Space(["x", "z"], np.zeros(2), np.ones(2), np.zeros(2, bool))
+    obs = (Observation("y", "run", 0.3, 0.02, 0.0, False),
+           Observation("w", "run", 0.6, 0.05, 0.01, False))
+    loaded = LoadedMatching(spec=SimpleNamespace(matching=SimpleNamespace(cutoff=3.0)),
+                            path=None, base=None, space=space, observations=obs)
+
+    class Second(_Toy):
+        def predict(self, u, noise=False):
+            return u[:, 1], np.full(len(u), self.sd)
+
+    sets = [{"y": _Toy(0.05), "w": Second(0.05)}, {"y": _Toy(0.01), "w": Second(0.02)}]
+    x = np.random.default_rng(1).random((5000, 2))
+    full, early = worst(loaded, sets, x), worst(loaded, sets, x, below=3.0)
+    assert ((full < 3) == (early < 3)).all() and 0 < (full < 3).sum() < 5000
+    assert np.array_equal(full[full < 3], early[early < 3])
+    assert (early[full >= 3] >= 3).all()
+
+
 def test_held_out_observations_do_not_constrain():
     loaded = _toy(held_out=True)
     x = np.random.default_rng(0).random((100, 2))
@@ -398,6 +421,33 @@ def test_a_reanalysis_runs_the_waves_the_file_adds(tiny_run, tmp_path, capsys):
     # the new wave searched where the stored waves' emulators did not rule out
     waves = pd.read_csv(tmp_path / "results" / "waves.csv")
     assert waves["points"].tolist() == [12, 12, 12]
+
+
+def test_a_posterior_wave_runs_where_the_posterior_is(tiny_run, tmp_path, capsys):
+    """``posterior_waves = 1``: the added wave's points are drawn from the posterior of the
+    stored waves, so they meet the observations fitted better than the second wave's
+    (drawn uniformly from the wider set not ruled out), and never use the hold-out."""
+    import shutil
+
+    folder, first = tiny_run
+    shutil.copytree(folder / "results", tmp_path / "results")
+    (tmp_path / "hm.toml").write_text(TINY.replace("waves = 2", "waves = 3\nposterior_waves = 1"))
+    assert main(["calibrate", str(tmp_path / "hm.toml"), "--reanalyse", "--quiet",
+                 "--out", str(tmp_path / "runs"), "--workers", "1"]) == 0
+    waves = pd.read_csv(tmp_path / "results" / "waves.csv")
+    assert waves["points_from"].tolist() == ["prior", "not_ruled_out", "posterior"]
+    design = pd.read_parquet(tmp_path / "results" / "design.parquet")
+    miss = (design["safe_public_start"] - 0.41).abs() + (design["safe_neighbourhood_start"] - 0.51).abs()
+    assert miss[design["wave"] == 3].mean() < miss[design["wave"] == 2].mean()
+    assert len(np.unique(design.loc[design["wave"] == 3, "safe_public_baseline"])) == 12
+    assert "drawn from" in (tmp_path / "results" / "README.md").read_text()
+
+
+def test_posterior_waves_need_a_wave_before_them(tmp_path, capsys):
+    (tmp_path / "hm.toml").write_text(TINY.replace("waves = 2", "waves = 2\nposterior_waves = 2"))
+    assert main(["calibrate", str(tmp_path / "hm.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "matching.posterior_waves" in err and "found 2" in err and "Traceback" not in err
 
 
 def test_robustness_draws_follow_the_posterior_weights():
