@@ -488,9 +488,9 @@ def next_points(loaded, sets: list[dict[str, Emulator]], nroy: pd.DataFrame,
 
     Why the posterior: the set not ruled out stays much wider than the posterior (after
     six waves 32 of 474 runs lay in the posterior's 90% box), so its emulators are least
-    sure where the hold-outs, the Sobol indices and the calibrated point are taken. A
-    posterior wave puts its runs there (Andrianakis et al. 2015 end on such a wave). It
-    sees only the observations not held out, so the hold-outs stay tests."""
+    sure where the hold-outs, the Sobol indices and the calibrated point are taken; a
+    posterior wave puts its runs there. It sees only the observations not held out, so
+    the hold-outs stay tests."""
     spec = loaded.spec.matching
     rng = np.random.default_rng(loaded.spec.seed + number)
     pool, weight = nroy[loaded.space.names].to_numpy(), None
