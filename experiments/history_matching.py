@@ -72,6 +72,9 @@ class HMTarget(StrictModel):
     observed: float
     sd: float | None = Field(None, gt=0)      # shares: the survey's sampling error by default
     discrepancy: float = Field(0.0, ge=0)     # model discrepancy sd
+    # the full city's mean minus the calibration city's (measured), and its uncertainty
+    scale_shift: float = 0.0
+    scale_shift_sd: float = Field(0.0, ge=0)
 
 
 class EvidenceTargets(StrictModel):
@@ -139,6 +142,8 @@ class Observation:
     sd: float
     discrepancy: float
     held_out: bool
+    scale_shift: float = 0.0   # added to the calibration city's output: the full city's
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -295,8 +300,10 @@ def _observations(spec, path, entries, chosen) -> tuple[Observation, ...]:
                 raise BadInput(path, f"targets.{name}.sd", "expected a standard deviation (the "
                                "target is not a survey share), found nothing")
             sd = math.sqrt(target.observed * (1 - target.observed) / n)
-        out.append(Observation(name, "run", target.observed, sd, target.discrepancy,
-                               name in spec.holdout.targets))
+        # the shift's uncertainty is one more discrepancy, independent of the model's
+        discrepancy = math.hypot(target.discrepancy, target.scale_shift_sd)
+        out.append(Observation(name, "run", target.observed, sd, discrepancy,
+                               name in spec.holdout.targets, target.scale_shift))
     for key in spec.holdout.targets:
         if key not in spec.targets:
             raise BadInput(path, "holdout.targets", f"expected targets of [targets], found {key!r}")

@@ -136,6 +136,12 @@ strings: dict[str, dict[str, str]] = {
                       "of burn-in; each evaluation design over its own window.",
                 "es": "Período simulado: del {first} al {last} ({years} años), tras {burn} días "
                       "de calentamiento; cada diseño de evaluación en su propio período."},
+    "set_scale": {"en": "The survey describes the full city: each run's output is emulated with "
+                        "what the full city adds to the calibration's city (measured; its "
+                        "uncertainty is part of the discrepancy): {shifts}.",
+                  "es": "La encuesta describe la ciudad entera: cada resultado se emula con lo "
+                        "que la ciudad entera suma a la de la calibración (medido; su "
+                        "incertidumbre es parte de la discrepancia): {shifts}."},
     "set_waves": {"en": "Waves: {waves} of {points} parameter sets; {candidates} candidates per "
                         "wave; cut-off {cutoff} (implausibility); {share} of runs held back to "
                         "validate the emulators.",
@@ -800,6 +806,10 @@ def settings_lines(loaded: LoadedMatching, lang: str = "en") -> list[str]:
                years=fmt(run.years, 2, lang=lang), burn=run.burn_in_days),
              t("set_waves", waves=m.waves, points=m.points, candidates=fmt(m.candidates, 0, lang=lang),
                cutoff=fmt(m.cutoff, 1, lang=lang), share=pct(m.validation_share, 0, lang))]
+    shifted = [o for o in loaded.observations if o.scale_shift]
+    if shifted:
+        lines.append(t("set_scale", shifts=", ".join(
+            f"{observation_label(loaded, o.name, lang)} {o.scale_shift:+.4g}" for o in shifted)))
     if spec.sensitivity is not None:
         lines.append(t("set_sensitivity", samples=fmt(spec.sensitivity.samples, 0, lang=lang),
                        groups=spec.sensitivity.groups))

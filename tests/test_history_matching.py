@@ -162,6 +162,32 @@ def test_testing_only_the_survivors_keeps_the_same_set():
     assert (early[full >= 3] >= 3).all()
 
 
+def test_a_scale_shift_moves_the_emulated_output_and_widens_the_discrepancy(tmp_path):
+    """``scale_shift``: the emulators emulate the full city, the calibration city's runs
+    plus the measured shift; the shift's sd joins the discrepancy."""
+    from experiments.implausibility import fit_emulators
+
+    shifted = TINY.replace("safe_public_start = { observed = 0.41 }",
+                           "safe_public_start = { observed = 0.41, discrepancy = 0.01, "
+                           "scale_shift = 0.02, scale_shift_sd = 0.01 }")
+    assert shifted != TINY
+    (tmp_path / "hm.toml").write_text(shifted)
+    loaded = load_matching(tmp_path / "hm.toml")
+    obs = {o.name: o for o in loaded.observations}
+    assert obs["safe_public_start"].scale_shift == 0.02
+    assert obs["safe_public_start"].discrepancy == pytest.approx(np.hypot(0.01, 0.01))
+    assert obs["safe_neighbourhood_start"].scale_shift == 0.0
+    rng = np.random.default_rng(2)
+    x = loaded.space.latin_hypercube(30, seed=1)
+    data = pd.DataFrame(x, columns=loaded.space.names)
+    data["safe_public_start"] = 0.3 + 0.2 * loaded.space.to_unit(x)[:, 0] + 0.005 * rng.standard_normal(30)
+    data["safe_neighbourhood_start"] = data["safe_public_start"]
+    emulators = fit_emulators(loaded, data, jobs=1)
+    u = loaded.space.to_unit(x)
+    gap = emulators["safe_public_start"].mean_at(u) - emulators["safe_neighbourhood_start"].mean_at(u)
+    assert np.allclose(gap, 0.02, atol=1e-6)
+
+
 def test_held_out_observations_do_not_constrain():
     loaded = _toy(held_out=True)
     x = np.random.default_rng(0).random((100, 2))
