@@ -4,8 +4,10 @@ The defaults in ``simulation/parameters.py`` are what every scenario uses: for t
 parameters, the most plausible point of the joint calibration
 ``experiments/calibrate_joint.toml`` (``scenarios/calibrated.toml``). The Quito plan runs on the
 quarter city (10 x 30 barrios, 700,000 people, 100 per agent: the scale the calibration
-uses, which reproduces the full city within about a point; README, "Reduced scale") for
-a few replications. Each observed share must be met within 1.5 points, severe
+uses) for a few replications. The calibration fits the full city: the quarter city's
+output plus each target's measured ``scale_shift`` (experiments/calibrate_joint.toml;
+the public-space start is 1.8 points higher in the full city), so that is what is held
+against the survey here. Each observed share must be met within 1.5 points, severe
 violence between 6 and 10 per 100,000, and victimization within two of its sd (4 points)
 of the 20% the calibration aimed at; since the mean of a few replications is itself
 uncertain, the tolerance is widened by the 99% t-interval half-width of that mean (from
@@ -66,8 +68,14 @@ def quito_runs():
     return result.outcomes.to_dict("records")
 
 
+def _scale_shifts() -> dict[str, float]:
+    doc = tomllib.loads((SCENARIOS.parent / "experiments" / "calibrate_joint.toml")
+                        .read_text(encoding="utf-8"))
+    return {name: target.get("scale_shift", 0.0) for name, target in doc["targets"].items()}
+
+
 @pytest.mark.parametrize("name", list(OBSERVED))
 def test_quito_plan_reproduces_the_observed_figures(quito_runs, name):
-    x = np.array([run[name] for run in quito_runs])
+    x = np.array([run[name] for run in quito_runs]) + _scale_shifts().get(name, 0.0)
     half = stats.t.ppf(0.995, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     assert abs(x.mean() - OBSERVED[name]) <= TOLERANCE[name] + half, (name, x.mean(), half)
