@@ -430,12 +430,15 @@ def test_reanalysing_the_stored_design_runs_nothing_and_reproduces_the_fit(tiny_
 def test_a_reanalysis_runs_the_waves_the_file_adds(tiny_run, tmp_path, capsys):
     """Raising ``waves`` and reanalysing reads the stored waves from design.parquet and
     runs only the new one, its points chosen by the emulators of the stored waves (a wave
-    more after a change in the emulators, without rerunning the earlier ones)."""
+    more after a change in the emulators, without rerunning the earlier ones). With
+    ``posterior_waves = 1`` the new wave's points are drawn from the stored waves'
+    posterior: they meet the observations fitted better than the second wave's (drawn
+    uniformly from the wider set not ruled out)."""
     import shutil
 
     folder, first = tiny_run
     shutil.copytree(folder / "results", tmp_path / "results")
-    (tmp_path / "hm.toml").write_text(TINY.replace("waves = 2", "waves = 3"))
+    (tmp_path / "hm.toml").write_text(TINY.replace("waves = 2", "waves = 3\nposterior_waves = 1"))
     assert main(["calibrate", str(tmp_path / "hm.toml"), "--reanalyse", "--quiet",
                  "--out", str(tmp_path / "runs"), "--workers", "1"]) == 0
     assert "except 3, run" in capsys.readouterr().out
@@ -447,22 +450,7 @@ def test_a_reanalysis_runs_the_waves_the_file_adds(tiny_run, tmp_path, capsys):
     # the new wave searched where the stored waves' emulators did not rule out
     waves = pd.read_csv(tmp_path / "results" / "waves.csv")
     assert waves["points"].tolist() == [12, 12, 12]
-
-
-def test_a_posterior_wave_runs_where_the_posterior_is(tiny_run, tmp_path, capsys):
-    """``posterior_waves = 1``: the added wave's points are drawn from the posterior of the
-    stored waves, so they meet the observations fitted better than the second wave's
-    (drawn uniformly from the wider set not ruled out), and never use the hold-out."""
-    import shutil
-
-    folder, first = tiny_run
-    shutil.copytree(folder / "results", tmp_path / "results")
-    (tmp_path / "hm.toml").write_text(TINY.replace("waves = 2", "waves = 3\nposterior_waves = 1"))
-    assert main(["calibrate", str(tmp_path / "hm.toml"), "--reanalyse", "--quiet",
-                 "--out", str(tmp_path / "runs"), "--workers", "1"]) == 0
-    waves = pd.read_csv(tmp_path / "results" / "waves.csv")
     assert waves["points_from"].tolist() == ["prior", "not_ruled_out", "posterior"]
-    design = pd.read_parquet(tmp_path / "results" / "design.parquet")
     miss = (design["safe_public_start"] - 0.41).abs() + (design["safe_neighbourhood_start"] - 0.51).abs()
     assert miss[design["wave"] == 3].mean() < miss[design["wave"] == 2].mean()
     assert len(np.unique(design.loc[design["wave"] == 3, "safe_public_baseline"])) == 12
