@@ -7,9 +7,9 @@ Measures, on this machine with its two cores:
 - one design point's runs (the plan, the baseline and each evidence design on the
   calibration's city), over a small wave of ``--points`` points with 2 workers;
 - fitting every emulator, their cross-validation, the not-ruled-out search over the
-  candidates, and the Sobol analysis on the emulators, on the committed design's last two
-  waves (``results/calibration/design.parquet``, 240 runs: about the size of the regions
-  the emulators are fitted to, 120-289) when there is one;
+  candidates, and the Sobol analysis on the emulators, on the committed design's waves 3
+  and up (``results/calibration/design.parquet``; 600 runs with seven waves: about the
+  size of the last region the emulators are fitted to, 543) when there is one;
 
 and projects the whole calibration (waves x points) from them. Printed and written to
 benchmarks/results/bench_calibrate.json, beside the CPU yardstick.
