@@ -145,7 +145,6 @@ class Observation:
     scale_shift: float = 0.0   # added to the calibration city's output: the full city's
 
 
-
 @dataclass(frozen=True, eq=False)
 class LoadedMatching(LoadedStudy[HistoryMatchingFile]):
     baseline: LoadedScenario | None = None
