@@ -124,7 +124,9 @@ source = "none"
 
 
 def test_barrios_evidence_writes_the_validation_report(tmp_path, capsys):
-    planted_files(tmp_path, replications=3, post=3)
+    # six replications: the planted lighting's fear effect (about +1.7 points, each trial
+    # between +0.7 and +2.3) must clear a t-interval; with three (t = 4.3) it did not
+    planted_files(tmp_path, replications=6, post=3)
     (tmp_path / "table.toml").write_text(TABLE)
     report = tmp_path / "report"
     status = main(["evidence", "--table", str(tmp_path / "table.toml"), "--report", str(report),
@@ -146,7 +148,7 @@ def test_barrios_evidence_writes_the_validation_report(tmp_path, capsys):
     assert "**2 published findings" not in readme and "**3 published findings: 2 agree, 1 without" in readme
     evaluation = (report / "evaluations" / "evaluation" / "report.md").read_text()
     assert "Against the published studies this design reproduces: incidents at night" in evaluation
-    assert "3 repeated trials" in evaluation
+    assert "6 repeated trials" in evaluation
     _written_again_in_spanish(tmp_path, report, capsys)
 
 
@@ -170,7 +172,7 @@ def _written_again_in_spanish(tmp_path, report, capsys):
     assert re.search(r"\| -\d+,\d\s% \[-\d+,\d; -\d+,\d\] \|", readme)  # simulated, decimal commas
     evaluation = (report / "evaluations" / "evaluation" / "report.md").read_text()
     assert "Frente a los estudios publicados que este diseño reproduce" in evaluation
-    assert "replications = 3" in evaluation.split("```toml")[1]
+    assert "replications = 6" in evaluation.split("```toml")[1]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -283,7 +283,9 @@ def test_the_northern_border_programmes_act_on_recruitment():
     from experiments.runs import replication_seed
 
     lower, severe = [], []
-    for k in range(3):
+    # six pairs: severe violence is rare events, noisy pair to pair (sd about 6 per
+    # 100,000 at this scale); three pairs could not tell a fall of 4 from none
+    for k in range(6):
         with_ = _border(True, replication_seed(6, k))
         without = _border(False, replication_seed(6, k))
         treated = with_.treated("youth_prevention")
