@@ -497,19 +497,23 @@ def next_points(loaded, sets: list[dict[str, Emulator]], nroy: pd.DataFrame,
     sure where the hold-outs, the Sobol indices and the calibrated point are taken; a
     posterior wave puts its runs there. It sees only the observations not held out, so
     the hold-outs stay tests."""
-    spec = loaded.spec.matching
     rng = np.random.default_rng(loaded.spec.seed + number)
     pool, weight = nroy[loaded.space.names].to_numpy(), None
-    if number + 1 > spec.waves - spec.posterior_waves:
+    if from_posterior(loaded.spec.matching, number + 1):
         draws = posterior.sample_posterior(loaded, sets, plausible_box(loaded.space, nroy),
                                            loaded.spec.seed + 50 + number)
         if len(draws) and draws["weight"].sum() > 0:
             pool, weight = draws[loaded.space.names].to_numpy(), draws["weight"].to_numpy()
-    take = min(spec.points, len(pool), int(np.count_nonzero(weight)) if weight is not None
-               else len(pool))
+    available = len(pool) if weight is None else int(np.count_nonzero(weight))
     # without replacement, by weight: distinct points, a little wider than the posterior
-    return pool[rng.choice(len(pool), take, replace=False,
-                           p=None if weight is None else weight / weight.sum())]
+    return pool[rng.choice(len(pool), min(loaded.spec.matching.points, available),
+                           replace=False, p=None if weight is None else weight / weight.sum())]
+
+
+def from_posterior(matching: Matching, number: int) -> bool:
+    """Whether wave ``number``'s points are drawn from the posterior (the last
+    ``posterior_waves`` waves)."""
+    return number > matching.waves - matching.posterior_waves
 
 
 def _check_design(loaded: LoadedMatching, design: pd.DataFrame | None) -> int:

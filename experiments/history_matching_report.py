@@ -21,7 +21,7 @@ import pandas as pd
 
 from experiments import posterior
 from experiments.evaluation_report import STORED_NOTE, day, outcome_label, shown_path
-from experiments.history_matching import LoadedMatching, MatchResult, write_scenario
+from experiments.history_matching import LoadedMatching, MatchResult, from_posterior, write_scenario
 from experiments.parameter_names import parameter_name, parameter_unit
 from experiments.plots import finish_grid
 from experiments.reporting import (decimal_axes, fmt, markdown_table, pct, provenance, render,
@@ -488,7 +488,7 @@ def points_from(number: int, spec) -> str:
     """Where wave ``number``'s points were drawn (``history_matching.next_points``)."""
     if number == 1:
         return "prior"
-    return "posterior" if number > spec.waves - spec.posterior_waves else "not_ruled_out"
+    return "posterior" if from_posterior(spec, number) else "not_ruled_out"
 
 
 def write_outputs(result: MatchResult, lang: str = "en") -> list[Path]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,16 +22,17 @@ FILE = ROOT / "experiments" / "calibrate_joint.toml"
 
 def main() -> None:
     import barrios
+    from experiments.history_matching import load_matching
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=20)
     args = parser.parse_args()
-    spec = tomllib.loads(FILE.read_text(encoding="utf-8"))
-    scenario = (FILE.parent / spec["scenario"]).resolve()
-    quarter = barrios.run(scenario, replications=args.replications, city=spec["city"]).outcomes
+    spec = load_matching(FILE).spec
+    scenario = (FILE.parent / spec.scenario).resolve()
+    quarter = barrios.run(scenario, replications=args.replications, city=spec.city).outcomes
     full = barrios.run(scenario, replications=args.replications).outcomes
     n = args.replications
-    for name in spec["targets"]:
+    for name in spec.targets:
         shift = full[name].mean() - quarter[name].mean()
         se = math.sqrt(full[name].var() / n + quarter[name].var() / n)
         print(f"# {name}: quarter {quarter[name].mean():.4f}, full {full[name].mean():.4f}, "
