@@ -110,6 +110,9 @@ class EmulatorSensitivity(StrictModel):
     groups: int = Field(10, ge=2, le=100)               # jackknife: emulators refitted without each
     restarts: int = Field(2, ge=0, le=20)               # optimiser restarts per emulator fit
     box: Literal["posterior", "not_ruled_out"] = "posterior"   # where the indices are taken
+    # a design of its own in the box (experiments.sensitivity_design); 0: the waves' runs
+    points: int = Field(0, ge=0, le=100_000)
+    replications: int = Field(2, ge=1, le=100)         # per point of that design
 
 
 class Robustness(StrictModel):
@@ -446,7 +449,8 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
     sets: list[dict[str, Emulator]] = []
     points = loaded.space.latin_hypercube(spec.points, seed=loaded.spec.seed)
     stored = _check_design(loaded, design)
-    needs_runs = stored < spec.waves or loaded.spec.robustness is not None
+    needs_runs = (stored < spec.waves or loaded.spec.robustness is not None
+                  or (loaded.spec.sensitivity is not None and loaded.spec.sensitivity.points > 0))
     cluster = dask_client(execution.scheduler, execution.workers) if needs_runs else nullcontext()
     with cluster as client:
         for number in range(1, spec.waves + 1):
@@ -482,7 +486,8 @@ def history_match(loaded: LoadedMatching, out: Path | None = None,
             loaded, sets, plausible_box(loaded.space, without_holdouts), loaded.spec.seed + 5)
         result.predictions = posterior.with_predictions(predictions, sets[-1], loaded.space,
                                                         result.posterior)
-        result.sensitivity = _sensitivity(loaded, region, nroy, result.posterior)
+        result.sensitivity = _sensitivity(loaded, folder, region, nroy, result.posterior,
+                                          execution, client)
         result.robustness = _robustness(loaded, folder, result, execution, client)
     return result
 
@@ -538,29 +543,58 @@ def _design_wave(loaded: LoadedMatching, design: pd.DataFrame, number: int) -> W
                 Report(skipped=runs_per_point * len(outputs), folder="design.parquet"))
 
 
-def _sensitivity(loaded: LoadedMatching, region: pd.DataFrame, nroy: pd.DataFrame,
-                 draws: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Sobol indices on emulators of the last region's runs (``experiments.emulator_
-    sensitivity``) over ``[sensitivity] box``: the posterior's central 90% of each
-    parameter (where the evidence puts the parameters and the runs lie), or the box the
-    not-ruled-out points span (nearly the prior range when that set is thin and long, so
-    the emulators would mostly extrapolate)."""
+def _sensitivity(loaded: LoadedMatching, folder: Path, region: pd.DataFrame,
+                 nroy: pd.DataFrame, draws: pd.DataFrame | None, execution: Execution,
+                 client) -> pd.DataFrame | None:
+    """Sobol indices on emulators (``experiments.emulator_sensitivity``) over
+    ``[sensitivity] box``: the posterior's central 90% of each parameter (where the
+    evidence puts the parameters), or the box the not-ruled-out points span. The
+    emulators are fitted to a design of its own inside the box (``points`` > 0,
+    ``experiments.sensitivity_design``), else to the last region's runs."""
     config = loaded.spec.sensitivity
     if config is None:
         return None
     from experiments.emulator_sensitivity import emulator_sobol
 
     box = sensitivity_box(loaded, nroy, draws)
-    x = region[box.names].to_numpy()
-    outputs = [o for o in config.outputs if o in region]
-    table = emulator_sobol(loaded.space, region, outputs, box=box, samples=config.samples,
+    data = _box_design(loaded, folder, box, execution, client) if config.points else region
+    x = data[box.names].to_numpy()
+    outputs = [o for o in config.outputs if o in data]
+    table = emulator_sobol(loaded.space, data, outputs, box=box, samples=config.samples,
                            groups=config.groups, restarts=config.restarts,
                            seed=loaded.spec.seed)
     return table.assign(box_low=table["parameter"].map(dict(zip(box.names, box.low))),
                         box_high=table["parameter"].map(dict(zip(box.names, box.high))),
-                        runs=len(region),
+                        runs=len(data),
                         runs_in_box=int(np.all((x >= box.low) & (x <= box.high), axis=1).sum()),
+                        design_points=config.points,
+                        design_replications=config.replications if config.points else 1,
                         box="posterior" if _on_posterior(loaded, draws) else "not_ruled_out")
+
+
+def _box_design(loaded, folder: Path, box: Space, execution, client) -> pd.DataFrame:
+    """The sensitivity design's point means, its runs stored under the design's digest
+    (a reanalysis whose posterior box did not move reruns nothing)."""
+    from experiments import sensitivity_design
+
+    config = loaded.spec.sensitivity
+    seed = loaded.spec.seed + SENSITIVITY_SEED_OFFSET
+    definition = {"plan": scenario_definition(loaded.base),
+                  "baseline": scenario_definition(loaded.baseline),
+                  "box": [np.round(box.low, 12).tolist(), np.round(box.high, 12).tolist()],
+                  "points": config.points, "replications": config.replications, "seed": seed}
+    store_folder = folder / f"sensitivity-{fingerprint(definition)[:12]}"
+    with open_store(store_folder, "sensitivity-design", definition, loaded.sources) as store:
+        runs = sensitivity_design.design_runs(box, loaded.base, loaded.baseline, config.points,
+                                              config.replications, seed, RUN_OUTPUTS)
+        execute_design(runs, store, execution, client)
+        stored = successful(store.runs(), store.folder)
+    return sensitivity_design.design_outputs(stored, list(box.names), RUN_OUTPUTS)
+
+
+SENSITIVITY_SEED_OFFSET = 1000
+"""The sensitivity design's seed is the calibration's plus this (the waves use the
+calibration's plus their number): its streams are none of the waves'."""
 
 
 def sensitivity_box(loaded, nroy: pd.DataFrame, draws: pd.DataFrame | None) -> Space:

@@ -148,9 +148,12 @@ strings: dict[str, dict[str, str]] = {
                   "es": "Rondas: {waves} de {points} combinaciones de parámetros; {candidates} "
                         "candidatos por ronda; umbral de {cutoff} (implausibilidad); el {share} "
                         "de las corridas se reserva para validar los emuladores."},
-    "set_sensitivity": {"en": "Sensitivity: {samples} Sobol base samples, {groups} jackknife groups.",
+    "set_sensitivity": {"en": "Sensitivity: {samples} Sobol base samples, {groups} jackknife "
+                              "groups{design}.",
                         "es": "Sensibilidad: {samples} muestras base de Sobol, {groups} grupos "
-                              "de jackknife."},
+                              "de jackknife{design}."},
+    "set_design": {"en": "; a design of {points} points × {replications} replications in the box",
+                   "es": "; un diseño de {points} puntos × {replications} réplicas en la caja"},
     "set_robustness": {"en": "Robustness: {draws} draws from the posterior, {replications} "
                              "replication(s) per draw and scenario.",
                        "es": "Robustez: {draws} combinaciones de la distribución a posteriori, "
@@ -316,22 +319,24 @@ strings: dict[str, dict[str, str]] = {
                     "es": "Sensibilidad: de qué supuestos dependen los aumentos"},
     "sensitivity_how": {
         "en": "Sobol indices over {where} (`box_low`, `box_high` in sensitivity.csv), "
-              "computed on the emulators fitted to the {runs} runs {which} (Oakley & "
+              "computed on the emulators fitted to {fitted} (Oakley & "
               "O'Hagan 2004; `experiments/emulator_sensitivity.py`) "
               "with {samples} base samples. An index is the share of the output's variance a "
               "parameter explains (0 to 1). Each interval adds the Monte Carlo error and the "
               "emulator's own uncertainty (a delete-a-group jackknife: the indices recomputed "
-              "on emulators refitted without each tenth of the runs). {resolved} of {count} "
+              "on emulators refitted without each tenth of what they were fitted to). "
+              "{resolved} of {count} "
               "total-order indices are resolved to ±0.05 (widest half-width {widest}). *ST, "
               "half the samples* is the convergence check.",
         "es": "Índices de Sobol sobre {where} (`box_low`, `box_high` en sensitivity.csv), "
-              "calculados con los emuladores ajustados a las {runs} corridas {which} "
+              "calculados con los emuladores ajustados a {fitted} "
               "(Oakley y O'Hagan 2004; "
               "`experiments/emulator_sensitivity.py`) con {samples} muestras base. Un índice "
               "es la parte de la varianza del resultado que explica un parámetro (de 0 a 1). "
               "Cada intervalo suma el error de Monte Carlo y la incertidumbre propia del "
               "emulador (un jackknife por grupos: los índices recalculados con emuladores "
-              "reajustados sin cada décima parte de las corridas). {resolved} de {count} "
+              "reajustados sin cada décima parte de aquello a lo que se ajustaron). "
+              "{resolved} de {count} "
               "índices totales están resueltos a ±0,05 (mayor semiancho: {widest}). *ST, con "
               "la mitad de las muestras* es el control de convergencia."},
     "box_posterior": {"en": "the box of the posterior's central 90% (each fitted parameter "
@@ -346,9 +351,17 @@ strings: dict[str, dict[str, str]] = {
                           "es": "la caja que abarcan las combinaciones no descartadas (cada "
                                 "parámetro ajustado, de su menor a su mayor valor no "
                                 "descartado)"},
-    "runs_region": {"en": "of the last region ({inside} of them inside the box)",
-                    "es": "de la última región ({inside} de ellas dentro de la caja)"},
-    "runs_inside": {"en": "inside it", "es": "dentro de ella"},
+    "runs_region": {"en": "the {runs} runs of the last region ({inside} of them inside the box)",
+                    "es": "las {runs} corridas de la última región ({inside} de ellas dentro "
+                          "de la caja)"},
+    "runs_inside": {"en": "the {runs} runs inside it", "es": "las {runs} corridas dentro de ella"},
+    "runs_design": {"en": "a design of their own: {points} parameter sets drawn in the box (a "
+                          "Latin hypercube), each run {replications} times, the plan and the "
+                          "baseline on the same streams ({total} runs), each set's mean",
+                    "es": "un diseño propio: {points} combinaciones de parámetros en la caja "
+                          "(un hipercubo latino), cada una corrida {replications} veces, el plan "
+                          "y la línea base con las mismas secuencias ({total} corridas), la "
+                          "media de cada combinación"},
     "col_st": {"en": "total (ST) [95%]", "es": "total (ST) [95 %]"},
     "col_s1": {"en": "first order (S1) [95%]", "es": "primer orden (S1) [95 %]"},
     "col_st_half": {"en": "ST, half the samples", "es": "ST, con la mitad de las muestras"},
@@ -811,8 +824,11 @@ def settings_lines(loaded: LoadedMatching, lang: str = "en") -> list[str]:
         lines.append(t("set_scale", shifts=", ".join(
             f"{observation_label(loaded, o.name, lang)} {o.scale_shift:+.4g}" for o in shifted)))
     if spec.sensitivity is not None:
-        lines.append(t("set_sensitivity", samples=fmt(spec.sensitivity.samples, 0, lang=lang),
-                       groups=spec.sensitivity.groups))
+        config = spec.sensitivity
+        design = (t("set_design", points=fmt(config.points, 0, lang=lang),
+                    replications=config.replications) if config.points else "")
+        lines.append(t("set_sensitivity", samples=fmt(config.samples, 0, lang=lang),
+                       groups=config.groups, design=design))
     if spec.robustness is not None:
         lines.append(t("set_robustness", draws=spec.robustness.draws,
                        replications=spec.robustness.replications))
@@ -891,15 +907,27 @@ def sensitivity_context(loaded: LoadedMatching, table: pd.DataFrame, lang: str =
                 for r in part.itertuples()]
         per_output[observation_label(loaded, output, lang)] = markdown_table(rows)
     posterior_box = "box" in table and table["box"].iloc[0] == "posterior"
-    # tables written before the posterior box fitted the emulators to the runs inside
-    which = (t("runs_region", inside=fmt(table["runs_in_box"].iloc[0], 0, lang=lang))
-             if "runs_in_box" in table else t("runs_inside"))
     return {"tables": per_output,
             "how": t("sensitivity_how", samples=fmt(table["base_samples"].iloc[0], 0, lang=lang),
-                     runs=fmt(table["runs"].iloc[0], 0, lang=lang), which=which,
+                     fitted=_fitted_to(table, t, lang),
                      where=t("box_posterior" if posterior_box else "box_not_ruled_out"),
                      resolved=int(table["resolved"].map(_true).sum()), count=len(table),
                      widest=n(table["ST_half_width"].max()))}
+
+
+def _fitted_to(table: pd.DataFrame, t, lang: str) -> str:
+    """What the Sobol emulators were fitted to: the sensitivity design, the last region's
+    runs, or (tables written before the posterior box) the runs inside the box."""
+    first = table.iloc[0]
+    runs = fmt(first["runs"], 0, lang=lang)
+    if first.get("design_points", 0) > 0:
+        replications = int(first["design_replications"])
+        return t("runs_design", points=fmt(first["design_points"], 0, lang=lang),
+                 replications=replications,
+                 total=fmt(2 * replications * first["design_points"], 0, lang=lang))
+    if "runs_in_box" in table:
+        return t("runs_region", runs=runs, inside=fmt(first["runs_in_box"], 0, lang=lang))
+    return t("runs_inside", runs=runs)
 
 
 def _true(x) -> bool:

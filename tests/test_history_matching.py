@@ -21,6 +21,7 @@ from barrios.cli import main
 from experiments.emulator import Emulator, RefitMixture, Space, validate
 from experiments.history_matching import LoadedMatching, Observation, load_matching
 from experiments.implausibility import implausibility, not_ruled_out
+from experiments.store import load_results
 
 
 def _truth(u):
@@ -228,6 +229,8 @@ refits = 2
 outputs = ["safe_public_change", "plan_minus_baseline_safe_public_change"]
 samples = 64
 groups = 3
+points = 10
+replications = 2
 
 [robustness]
 reference = "{(SCENARIOS / 'baseline_2023.toml').as_posix()}"
@@ -300,8 +303,19 @@ def test_the_tiny_match_ranks_the_mixes_over_its_draws(tiny_run):
     assert "Policy robustness" in report and "Sensitivity" in report
     # the report says where the indices and the draws come from
     assert (sobol["box"] == "posterior").all()          # the default box: the posterior's 90%
-    assert (f"emulators fitted to the {int(sobol['runs'].iloc[0])} runs of the last region "
-            f"({int(sobol['runs_in_box'].iloc[0])} of them inside the box)") in report
+    # fitted to a design of their own in the box: 10 points, 2 replications each
+    assert (sobol["design_points"] == 10).all() and (sobol["runs"] == 10).all()
+    assert (sobol["runs_in_box"] == 10).all()
+    assert ("emulators fitted to a design of their own: 10 parameter sets drawn in the box "
+            "(a Latin hypercube), each run 2 times, the plan and the baseline on the same "
+            "streams (40 runs)") in report
+    stores = list((folder / "runs").glob("sensitivity-*"))
+    assert len(stores) == 1                         # the resumed call reran nothing new
+    runs = load_results(stores[0])
+    assert len(runs) == 40 and (runs["status"] == "ok").all()
+    low, high = sobol.iloc[0][["box_low", "box_high"]]
+    inside = runs[sobol.iloc[0]["parameter"]].between(low, high)
+    assert inside.all()
     assert "over the box of the posterior's central 90%" in report
     assert "3 parameter sets drawn from the posterior" in report
 
