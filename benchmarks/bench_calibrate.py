@@ -6,10 +6,14 @@ Measures, on this machine with its two cores:
 
 - one design point's runs (the plan, the baseline and each evidence design on the
   calibration's city), over a small wave of ``--points`` points with 2 workers;
+- one point of the sensitivity design (the plan and the baseline, ``[sensitivity]
+  replications`` times each), over ``--points`` points with 2 workers;
 - fitting every emulator, their cross-validation, the not-ruled-out search over the
-  candidates, and the Sobol analysis on the emulators, on the committed design's waves 3
-  and up (``results/calibration/design.parquet``; 600 runs with seven waves: about the
-  size of the last region the emulators are fitted to, 543) when there is one;
+  candidates, on the committed design's waves 3 and up
+  (``results/calibration/design.parquet``; 600 runs with seven waves: about the size of
+  the last region the emulators are fitted to, 543) when there is one, and the Sobol
+  analysis on emulators fitted to as many of its rows as the sensitivity design has
+  points (what a fit costs depends on how many rows, not which);
 
 and projects the whole calibration (waves x points) from them. Printed and written to
 benchmarks/results/bench_calibrate.json, beside the CPU yardstick.
@@ -44,6 +48,24 @@ def wave_seconds(points: int) -> float:
         return (time.perf_counter() - start) / points
 
 
+def sensitivity_seconds(points: int) -> float:
+    """Seconds per point of the sensitivity design, over ``points`` points of the prior box."""
+    from experiments.execution import Execution, dask_client, execute_design
+    from experiments.history_matching import RUN_OUTPUTS, load_matching
+    from experiments.sensitivity_design import design_runs
+    from experiments.study import open_store
+
+    loaded = load_matching(FILE)
+    config = loaded.spec.sensitivity
+    runs = design_runs(loaded.space, loaded.base, loaded.baseline, points, config.replications,
+                       seed=99, outputs=RUN_OUTPUTS)
+    with tempfile.TemporaryDirectory() as folder, dask_client(None, 2) as client:
+        start = time.perf_counter()
+        with open_store(Path(folder), "bench", {"points": points}, []) as store:
+            execute_design(runs, store, Execution(workers=2, progress=False), client)
+        return (time.perf_counter() - start) / points
+
+
 def analysis_seconds() -> dict:
     """Emulator fits, the not-ruled-out search and the Sobol analysis on the committed runs."""
     import pandas as pd
@@ -53,7 +75,8 @@ def analysis_seconds() -> dict:
     from experiments.implausibility import fit_emulators, not_ruled_out, validation_table
 
     loaded = load_matching(FILE)
-    data = pd.read_parquet(DESIGN).query("wave >= 3")
+    design = pd.read_parquet(DESIGN)
+    data = design.query("wave >= 3")
     spec = loaded.spec
     out = {"design_points": len(data), "refits": spec.matching.refits}
     start = time.perf_counter()
@@ -66,8 +89,11 @@ def analysis_seconds() -> dict:
     not_ruled_out(loaded, [emulators], loaded.space.latin_hypercube(spec.matching.candidates, 1))
     out["not_ruled_out_search"] = time.perf_counter() - start
     start = time.perf_counter()
-    emulator_sobol(loaded.space, data, spec.sensitivity.outputs, samples=spec.sensitivity.samples,
-                   groups=spec.sensitivity.groups, restarts=spec.sensitivity.restarts)
+    config = spec.sensitivity
+    fitted = design.head(config.points) if config.points else data
+    out["sobol_fitted_rows"] = len(fitted)
+    emulator_sobol(loaded.space, fitted, config.outputs, samples=config.samples,
+                   groups=config.groups, restarts=config.restarts)
     out["sobol_on_emulators"] = time.perf_counter() - start
     return out
 
@@ -85,13 +111,20 @@ def main() -> int:
     runs_minutes = per_point * result["waves"] * result["points_per_wave"] / 60
     result["projected_run_minutes"] = runs_minutes
     print(json.dumps(result), flush=True)  # the runs' figure, before the longer analysis
+    sensitivity = spec.get("sensitivity", {})
+    if sensitivity.get("points"):
+        result["sensitivity_seconds_per_point"] = sensitivity_seconds(args.points)
+        result["projected_sensitivity_run_minutes"] = (
+            result["sensitivity_seconds_per_point"] * sensitivity["points"] / 60)
+        print(json.dumps(result), flush=True)
     if DESIGN.exists():
         analysis = analysis_seconds()
         result.update(analysis)
         # the match refits the emulators and searches once per wave
         result["projected_total_minutes"] = runs_minutes + (
             result["waves"] * (analysis["fit_emulators"] + analysis["not_ruled_out_search"])
-            + analysis["validate_emulators"] + analysis["sobol_on_emulators"]) / 60
+            + analysis["validate_emulators"] + analysis["sobol_on_emulators"]) / 60 \
+            + result.get("projected_sensitivity_run_minutes", 0.0)
     start = time.perf_counter()
     exec(YARDSTICK)  # noqa: S102 - the fixed loop every benchmark reports beside its figures
     result["yardstick_seconds"] = time.perf_counter() - start
