@@ -53,3 +53,22 @@ def test_the_design_outputs_are_point_means_and_paired_differences():
     assert np.allclose(table["plan_minus_baseline_safe_public_change"], [0.08, 0.05])
     assert np.allclose(table["plan_minus_baseline_safe_neighbourhood_change"], [0.04, 0.025])
     assert np.allclose(table["fear_contagion"], [0.05, 1.05])
+
+
+def test_the_report_says_what_the_sobol_emulators_were_fitted_to():
+    from experiments.history_matching_report import _fitted_to, strings
+    from experiments.reporting import translator
+
+    t = translator(strings, "en")
+    design = pd.DataFrame({"runs": [300], "runs_in_box": [300], "design_points": [300],
+                           "design_replications": [2]})
+    assert _fitted_to(design, t, "en") == (
+        "a design of their own: 300 parameter sets drawn in the box (a Latin hypercube), "
+        "each run 2 times, the plan and the baseline on the same streams (1,200 runs), "
+        "each set's mean")
+    region = design.assign(design_points=0, runs=543, runs_in_box=61)
+    assert _fitted_to(region, t, "en") == \
+        "the 543 runs of the last region (61 of them inside the box)"
+    older = region.drop(columns=["runs_in_box", "design_points", "design_replications"])
+    assert _fitted_to(older, t, "en") == "the 543 runs inside it"
+    assert "1.200 corridas" in _fitted_to(design, translator(strings, "es"), "es")
