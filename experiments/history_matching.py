@@ -216,6 +216,13 @@ def _check_sensitivity(spec, path):
         if name not in known and name not in spec.evidence.entries:
             raise BadInput(path, "sensitivity.outputs", f"expected outputs of the runs "
                            f"({', '.join(dict.fromkeys(known))}) or evidence entries, found {name!r}")
+    # the sensitivity design runs the plan and the baseline only: no evidence design
+    entries = [n for n in spec.sensitivity.outputs if n in spec.evidence.entries]
+    if spec.sensitivity.points and entries:
+        raise BadInput(path, "sensitivity.outputs", f"expected outputs of the plan and the "
+                       f"baseline with a sensitivity design (points = "
+                       f"{spec.sensitivity.points}), found evidence entries "
+                       f"{', '.join(entries)}: take them out or set points = 0 (the waves' runs)")
 
 
 def _ranked(spec, path) -> tuple[LoadedScenario, ...]:
