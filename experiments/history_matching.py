@@ -550,6 +550,11 @@ def _design_wave(loaded: LoadedMatching, design: pd.DataFrame, number: int) -> W
                 Report(skipped=runs_per_point * len(outputs), folder="design.parquet"))
 
 
+SENSITIVITY_SEED_OFFSET = 1000
+"""The sensitivity design's seed is the calibration's plus this (the waves use the
+calibration's plus their number): its streams are none of the waves'."""
+
+
 def _sensitivity(loaded: LoadedMatching, folder: Path, region: pd.DataFrame,
                  nroy: pd.DataFrame, draws: pd.DataFrame | None, execution: Execution,
                  client) -> pd.DataFrame | None:
@@ -590,18 +595,21 @@ def _box_design(loaded, folder: Path, box: Space, execution, client) -> pd.DataF
                   "baseline": scenario_definition(loaded.baseline),
                   "box": [np.round(box.low, 12).tolist(), np.round(box.high, 12).tolist()],
                   "points": config.points, "replications": config.replications, "seed": seed}
-    store_folder = folder / f"sensitivity-{fingerprint(definition)[:12]}"
-    with open_store(store_folder, "sensitivity-design", definition, loaded.sources) as store:
-        runs = sensitivity_design.design_runs(box, loaded.base, loaded.baseline, config.points,
-                                              config.replications, seed, RUN_OUTPUTS)
-        execute_design(runs, store, execution, client)
-        stored = successful(store.runs(), store.folder)
+    runs = sensitivity_design.design_runs(box, loaded.base, loaded.baseline, config.points,
+                                          config.replications, seed, RUN_OUTPUTS)
+    _, stored = _stored_runs(folder, "sensitivity", definition, loaded.sources, runs,
+                             execution, client)
     return sensitivity_design.design_outputs(stored, list(box.names), RUN_OUTPUTS)
 
 
-SENSITIVITY_SEED_OFFSET = 1000
-"""The sensitivity design's seed is the calibration's plus this (the waves use the
-calibration's plus their number): its streams are none of the waves'."""
+def _stored_runs(folder: Path, kind: str, definition: dict, sources, runs: list[Run],
+                 execution: Execution, client) -> tuple[Report, pd.DataFrame]:
+    """``runs`` in the store ``folder/KIND-<digest of definition>`` (those already stored
+    are not rerun) and the successful ones read back."""
+    store_folder = folder / f"{kind}-{fingerprint(definition)[:12]}"
+    with open_store(store_folder, kind, definition, sources) as store:
+        report = execute_design(runs, store, execution, client)
+        return report, successful(store.runs(), store.folder)
 
 
 def sensitivity_box(loaded, nroy: pd.DataFrame, draws: pd.DataFrame | None) -> Space:
@@ -634,12 +642,10 @@ def _robustness(loaded, folder, result, execution, client) -> dict | None:
                   "draws": np.round(draws.to_numpy(), 12).tolist(),
                   "replications": config.replications, "seed": loaded.spec.seed}
     sources = [f for s in loaded.ranked for f in s.sources]
-    store_folder = folder / f"robustness-{fingerprint(definition)[:12]}"
-    with open_store(store_folder, "robustness", definition, sources) as store:
-        runs = robustness.robustness_runs(draws, list(loaded.ranked), config.replications,
-                                          loaded.spec.seed)
-        report = execute_design(runs, store, execution, client)
-        stored = successful(store.runs(), store.folder)
+    runs = robustness.robustness_runs(draws, list(loaded.ranked), config.replications,
+                                      loaded.spec.seed)
+    report, stored = _stored_runs(folder, "robustness", definition, sources, runs,
+                                  execution, client)
     table = robustness.scores(stored, loaded.ranked[0].scenario.name)
     order = robustness.ranking(table)
     return {"report": report, "scores": table, "ranking": order, "draws": draws,

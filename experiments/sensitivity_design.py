@@ -54,4 +54,4 @@ def design_outputs(runs: pd.DataFrame, names: list[str], outputs: tuple[str, ...
     table["replications"] = plan.size()
     for rise in RISES:
         table[f"plan_minus_baseline_{rise}"] = table[rise] - baseline[rise].reindex(table.index)
-    return table.reset_index().replace([np.inf, -np.inf], np.nan)
+    return table.reset_index()
