@@ -16,7 +16,6 @@ plan-minus-baseline difference is paired, as in the waves.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from experiments.emulator import Space
