@@ -201,6 +201,8 @@ def _explain_value_error(message: str, loc: tuple, doc: dict, found) -> tuple[st
         field = re.match(r"expected (?:at most .* inhabitants per agent)", message)
         if field:  # CityConfig's agent count: the scale is the key to change
             return _dotted((*loc, "inhabitants_per_agent")), _blame(loc), message
+        if message.startswith("expected end_date"):  # Observed's survey dates
+            return _dotted((*loc, "end_date")), _blame((*loc, "end_date")), message
         return _dotted(loc), _blame(loc), message
     return _dotted(loc), _blame(loc), f"expected a valid value ({message}), found {_found(found)}"
 

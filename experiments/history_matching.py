@@ -63,9 +63,14 @@ from experiments.study import (LoadedStudy, StudyFile, load_study, open_store, s
 from simulation.outcomes import OUTCOMES
 from simulation.schema import StrictModel
 
+# the ``*_on_survey_*`` outputs are the shares on the days of the scenario's surveys
+# ([observed] start_date, end_date), where the observed ones were taken
 RUN_OUTPUTS = ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
                "safe_neighbourhood_end", "safe_public_change", "safe_neighbourhood_change",
-               "severe_violence_per_100k_end", "victimization_12m_end")
+               "severe_violence_per_100k_end", "victimization_12m_end",
+               "safe_public_on_survey_start", "safe_public_on_survey_end",
+               "safe_neighbourhood_on_survey_start", "safe_neighbourhood_on_survey_end",
+               "victimization_12m_on_survey_start", "victimization_12m_on_survey_end")
 
 
 class HMTarget(StrictModel):

@@ -34,11 +34,13 @@ def perception_bands(ts_all) -> dict:
 
 
 def draw_perception(bands: dict, observed: dict, title: str, path: Path):
-    """Draw ``perception_bands``' result with the observed values marked at start and end."""
+    """Draw ``perception_bands``' result with the observed values marked on the surveys'
+    dates (the run's start and end without them)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
     for col, label, colour in SERIES:
@@ -49,8 +51,10 @@ def draw_perception(bands: dict, observed: dict, title: str, path: Path):
                             linewidth=0, label="5–95% of replications")
         for when in ("start", "end"):
             value = observed.get(f"{col}_{when}")
+            day = observed.get(f"{when}_date")  # the survey's fieldwork, else the run's edge
             if value is not None:
-                ax.plot([bands[when]], [100 * value], marker="D", markersize=9, color=colour,
+                x = np.datetime64(day) if day else bands[when]
+                ax.plot([x], [100 * value], marker="D", markersize=9, color=colour,
                         markeredgecolor="black", linestyle="none",
                         label=f"observed: {label}" if when == "start" else None)
     ax.set_ylabel("feel safe (%)")

@@ -73,6 +73,9 @@ def simulate(scenario: Scenario, *, seed: int | np.random.SeedSequence,
 
     stream = seed if replication is None else replication_seed(seed, replication)
     replication = replication or 0
+    survey_days = scenario.survey_days()
+    if record_days is not None:  # the surveys' days are always recorded: outcomes read them
+        record_days = set(record_days) | {d for d in survey_days.values() if d is not None}
     model = BarriosModel(scenario, rng=stream, city_table=city_table, record_days=record_days)
     hook_table = None
     if hook is not None:
@@ -88,7 +91,7 @@ def simulate(scenario: Scenario, *, seed: int | np.random.SeedSequence,
     panel = model.barrio_panel()
     panel.insert(0, "replication", replication)
     cost_by = dict(model.timeline.cost_by)
-    return RunResult(replication, ts, panel, run_outcomes(ts, cost_by), model.population.n,
+    return RunResult(replication, ts, panel, run_outcomes(ts, cost_by, survey_days), model.population.n,
                      cost_by, hook_table)
 
 

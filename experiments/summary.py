@@ -16,7 +16,7 @@ from simulation.outcomes import GROUPS, OUTCOMES
 def summarize(scenario, outcomes: list[dict[str, float]], residents: int) -> dict:
     """The summary of finished replications: every registry outcome aggregated as its
     entry says (mean with a 95% interval), next to the scenario's observed values."""
-    observed = scenario.observed.model_dump(exclude_none=True)
+    observed = scenario.observed.model_dump(mode="json", exclude_none=True)
     return {
         "scenario": scenario.name,
         "seed": scenario.run.seed,
@@ -66,9 +66,11 @@ def format_summary(summary: dict, years: pd.DataFrame | None = None) -> str:
     lines.append("Perceived safety (share feeling safe)   simulated          observed")
     for measure, label in (("safe_public", "public spaces"), ("safe_neighbourhood", "neighbourhoods")):
         for when in ("start", "end"):
-            key = f"{measure}_{when}"
-            lines.append(f"  {label:15s} {when:5s}              {_pct(o[key]['mean'])}"
-                         f"{_interval(o[key]):24s} {_pct(obs.get(key))}")
+            # on the survey's day where the scenario dates it (the run's edge otherwise)
+            key = f"{measure}_on_survey_{when}" if f"{when}_date" in obs else f"{measure}_{when}"
+            lines.append(f"  {label:15s} {obs.get(f'{when}_date', when):10s}         "
+                         f"{_pct(o[key]['mean'])}{_interval(o[key]):24s} "
+                         f"{_pct(obs.get(f'{measure}_{when}'))}")
     if years is not None and len(years):
         lines += ["", "By year (mean over replications)      public start→end   neighbourhood start→end"
                   "   spending (of it capital)"]
@@ -80,8 +82,13 @@ def format_summary(summary: dict, years: pd.DataFrame | None = None) -> str:
                          f"{_pct(row['safe_neighbourhood_end'])}{spending}")
     v, s, c = o["victimization_12m_end"], o["severe_violence_per_100k_end"], o["cost_usd_total"]
     day, night = o["incidents_day_per_100k_end"], o["incidents_night_per_100k_end"]
+    surveyed = (f"    observed {_pct(obs['victimization_12m_end']).strip()} on "
+                f"{obs.get('end_date', 'the last day')}"
+                if "victimization_12m_end" in obs else "")
     lines += ["",
               f"Victimized in the last 12 months        {_pct(v['mean'])}{_interval(v)}",
+              *([f"  on the second survey's day           "
+                 f"{_pct(o['victimization_12m_on_survey_end']['mean'])}{surveyed}"] if surveyed else []),
               f"Incidents per 100,000 per year          {day['mean'] + night['mean']:,.0f}"
               f"  (by day {day['mean']:,.0f}, at night {night['mean']:,.0f})",
               f"Severe violence per 100,000 per year    {s['mean']:6.1f}{_interval(s, 1)}"

@@ -109,14 +109,30 @@ Interventions = create_model(
 
 
 class Observed(StrictModel):
-    """Survey figures to show next to the simulation (shares 0-1; rate per 100,000)."""
+    """Survey figures to show next to the simulation (shares 0-1; rate per 100,000).
+
+    ``*_start`` figures come from a first survey, ``*_end`` ones from a second; their
+    fieldwork dates (``start_date``, ``end_date``) say on which day of the run the model's
+    shares are set beside them (the ``*_on_survey_start``/``*_on_survey_end`` outcomes).
+    Without a date, the run's first or last day."""
 
     safe_public_start: float | None = Field(None, ge=0, le=1)
     safe_public_end: float | None = Field(None, ge=0, le=1)
     safe_neighbourhood_start: float | None = Field(None, ge=0, le=1)
     safe_neighbourhood_end: float | None = Field(None, ge=0, le=1)
+    victimization_12m_start: float | None = Field(None, ge=0, le=1)
+    victimization_12m_end: float | None = Field(None, ge=0, le=1)
     severe_violence_per_100k: float | None = Field(None, ge=0, le=1000)
+    start_date: date | None = None
+    end_date: date | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError(f"expected end_date on or after start_date ({self.start_date}), "
+                             f"found {self.end_date}")
+        return self
 
 
 class Scenario(StrictModel):
@@ -145,6 +161,19 @@ class Scenario(StrictModel):
         for key, v in value.items():
             check_parameter(key, v)  # ValueError saying what was expected and found
             out[key] = float(v)
+        return out
+
+    def survey_days(self) -> dict[str, int | None]:
+        """The days of the run (since its start) the first and second surveys were taken
+        on, ``{"start": ..., "end": ...}``: the run's first and last day without a date,
+        ``None`` for a date the run does not reach (a shortened or shifted run)."""
+        out = {}
+        for when, day in (("start", self.observed.start_date), ("end", self.observed.end_date)):
+            if day is None:
+                out[when] = self.n_days if when == "end" else 0
+            else:
+                offset = (day - self.run.start).days
+                out[when] = offset if 0 <= offset <= self.n_days else None
         return out
 
     @property

@@ -145,15 +145,17 @@ REPORTERS = tuple(SERIES)
 class Outcome:
     """A scalar outcome of one run.
 
-    It is ``series`` at the run's start or end, or the change between them, or (``series``
-    None) a total the run's timeline books (``cost_usd_NAME``). ``aggregate`` says how
+    It is ``series`` at the run's start or end, or the change between them, or on the day
+    of the scenario's first or second survey (``[observed] start_date``, ``end_date``:
+    ``survey_start``, ``survey_end``), or (``series`` None) a total the run's timeline
+    books (``cost_usd_NAME``). ``aggregate`` says how
     replications combine: ``mean`` (reported with a 95% t-interval over independent
     replications). ``observed`` names the ``[observed]`` key it is held against and
     ``survey`` the outcome that stands for what a survey would report."""
 
     name: str
     series: str | None
-    at: Literal["start", "end", "change", "total"]
+    at: Literal["start", "end", "change", "total", "survey_start", "survey_end"]
     unit: str
     description: str
     label_en: str
@@ -168,6 +170,7 @@ class Outcome:
 
 
 _AT = {"start": ("at the start", "al inicio"), "end": ("at the end", "al final")}
+_SURVEYS = {"start": ("first", "primera"), "end": ("second", "segunda")}
 
 
 def _outcomes() -> dict[str, Outcome]:
@@ -190,6 +193,17 @@ def _outcomes() -> dict[str, Outcome]:
                 **{f"victimization_12m_{g}_end": f"victimization_12m_{g}" for g in GROUPS},
                 "incidents_day_per_100k_end": "incidents_day_per_100k_12m",
                 "incidents_night_per_100k_end": "incidents_night_per_100k_12m"}
+    for name, series in (("safe_public", "safe_public"),
+                         ("safe_neighbourhood", "safe_neighbourhood"),
+                         ("victimization_12m", "victimization_12m")):
+        s = SERIES[series]
+        for when, (en, es) in _SURVEYS.items():
+            out.append(Outcome(f"{name}_on_survey_{when}", series, f"survey_{when}", s.unit,
+                               f"{s.description}, on the day of the {en} survey "
+                               "([observed] dates it; without a date, the run's "
+                               f"{'first' if when == 'start' else 'last'} day)",
+                               f"{s.label_en} ({en} survey)", f"{s.label_es} ({es} encuesta)",
+                               s.display))
     for name, series in end_only.items():
         s = SERIES[series]
         observed = "severe_violence_per_100k" if name == "severe_violence_per_100k_end" else None
@@ -224,10 +238,15 @@ OUTCOMES: dict[str, Outcome] = _outcomes()
 """Every scalar outcome of a run, in the order summaries list them."""
 
 
-def run_outcomes(ts: pd.DataFrame, cost_by: dict[str, float] | None = None) -> dict[str, float]:
-    """The scalar outcomes of one run from its collected series (first and last rows) and
-    the timeline's costs per intervention."""
+def run_outcomes(ts: pd.DataFrame, cost_by: dict[str, float] | None = None,
+                 survey_days: dict[str, int | None] | None = None) -> dict[str, float]:
+    """The scalar outcomes of one run from its collected series (first and last rows, and
+    the rows of the survey days: ``Scenario.survey_days``, the run's first and last day
+    by default; NaN for a survey the run does not reach) and the timeline's costs per
+    intervention."""
     first, last = ts.iloc[0], ts.iloc[-1]
+    surveyed = {when: _row_on(ts, day) for when, day in
+                (survey_days or {"start": 0, "end": int(ts["step"].iloc[-1])}).items()}
     out = {}
     for o in OUTCOMES.values():
         match o.at:
@@ -235,11 +254,21 @@ def run_outcomes(ts: pd.DataFrame, cost_by: dict[str, float] | None = None) -> d
                 out[o.name] = float(first[o.series])
             case "end":
                 out[o.name] = float(last[o.series])
+            case "survey_start" | "survey_end":
+                row = surveyed[o.at.removeprefix("survey_")]
+                out[o.name] = float("nan") if row is None else float(row[o.series])
             case "change":
                 out[o.name] = float(last[o.series]) - float(first[o.series])
             case "total":
                 out[o.name] = float((cost_by or {}).get(o.name.removeprefix("cost_usd_"), 0.0))
     return out
+
+
+def _row_on(ts: pd.DataFrame, day: int | None):
+    """The last recorded row on or before ``day`` (None for no day)."""
+    if day is None:
+        return None
+    return ts.iloc[int(np.searchsorted(ts["step"].to_numpy(), day, side="right")) - 1]
 
 
 class Rolling:

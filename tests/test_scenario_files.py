@@ -334,6 +334,12 @@ def test_end_before_start():
                                  "after start (2024-01-01), found 2023-06-01")
 
 
+def test_second_survey_before_the_first():
+    write("bad.toml", "[observed]\nstart_date = 2024-10-01\nend_date = 2024-01-01\n")
+    assert error("bad.toml") == ("bad.toml: observed.end_date: expected end_date on or after "
+                                 "start_date (2024-10-01), found 2024-01-01")
+
+
 def test_targeting_list_without_barrios():
     write("bad.toml", '[interventions.cero_acoso]\ntargeting = "list"\n')
     assert error("bad.toml") == ("bad.toml: interventions.cero_acoso.barrios: expected a "

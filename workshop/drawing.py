@@ -181,7 +181,8 @@ def observed_for(scenario_name: str):
         return own
     merged = {k: getattr(own, k) if getattr(own, k) is not None else getattr(quito.observed, k)
               for k in ("safe_public_start", "safe_public_end", "safe_neighbourhood_start",
-                        "safe_neighbourhood_end", "severe_violence_per_100k")}
+                        "safe_neighbourhood_end", "severe_violence_per_100k", "start_date",
+                        "end_date")}
     return type(own)(**merged, source=own.source or quito.observed.source)
 
 
@@ -295,8 +296,8 @@ def _perception(ax, df, dates, observed, start, end, lang):
                 label=t(f"series_{measure}", lang))
         if observed is None:
             continue
-        points = [(start, getattr(observed, f"safe_{measure}_start")),
-                  (end, getattr(observed, f"safe_{measure}_end"))]
+        points = [(observed.start_date or start, getattr(observed, f"safe_{measure}_start")),
+                  (observed.end_date or end, getattr(observed, f"safe_{measure}_end"))]
         points = [(d, v) for d, v in points if v is not None]
         if points:
             xs = [np.datetime64(d) for d, _ in points]
@@ -306,7 +307,7 @@ def _perception(ax, df, dates, observed, start, end, lang):
                     markeredgecolor=COLORS["observed"])
             for x, y in zip(xs, ys):  # the end's label to the left, inside the axes
                 ax.annotate(f"{number(y, 0, lang)}%", (x, y), textcoords="offset points",
-                            xytext=(4, 4) if x == np.datetime64(start) else (-30, 6),
+                            xytext=(4, 4) if x == xs[0] and len(xs) > 1 else (-30, 6),
                             fontsize=10, color=COLORS["observed"])
     ax.plot([], [], ls="--", marker="D", color="grey", label=t("observed", lang))
     ax.set_ylim(fit_limits(100 * df["safe_public"], 100 * df["safe_neighbourhood"], marked,
