@@ -193,12 +193,10 @@ def _outcomes() -> dict[str, Outcome]:
                 **{f"victimization_12m_{g}_end": f"victimization_12m_{g}" for g in GROUPS},
                 "incidents_day_per_100k_end": "incidents_day_per_100k_12m",
                 "incidents_night_per_100k_end": "incidents_night_per_100k_12m"}
-    for name, series in (("safe_public", "safe_public"),
-                         ("safe_neighbourhood", "safe_neighbourhood"),
-                         ("victimization_12m", "victimization_12m")):
+    for series in ("safe_public", "safe_neighbourhood", "victimization_12m"):
         s = SERIES[series]
         for when, (en, es) in _SURVEYS.items():
-            out.append(Outcome(f"{name}_on_survey_{when}", series, f"survey_{when}", s.unit,
+            out.append(Outcome(f"{series}_on_survey_{when}", series, f"survey_{when}", s.unit,
                                f"{s.description}, on the day of the {en} survey "
                                "([observed] dates it; without a date, the run's "
                                f"{'first' if when == 'start' else 'last'} day)",
