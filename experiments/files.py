@@ -201,8 +201,9 @@ def _explain_value_error(message: str, loc: tuple, doc: dict, found) -> tuple[st
         field = re.match(r"expected (?:at most .* inhabitants per agent)", message)
         if field:  # CityConfig's agent count: the scale is the key to change
             return _dotted((*loc, "inhabitants_per_agent")), _blame(loc), message
-        if message.startswith("expected end_date"):  # Observed's survey dates
-            return _dotted((*loc, "end_date")), _blame((*loc, "end_date")), message
+        dated = re.match(r"expected (end_date|end) on or after", message)
+        if dated:  # Observed's survey dates, a power cut's period
+            return _dotted((*loc, dated[1])), _blame((*loc, dated[1])), message
         return _dotted(loc), _blame(loc), message
     return _dotted(loc), _blame(loc), f"expected a valid value ({message}), found {_found(found)}"
 

@@ -20,6 +20,7 @@ LAYERS = {
     "population": (float, "inhabitants (real persons)"),
     "disadvantage": (float, "socio-economic disadvantage, 0-1"),
     "lighting": (float, "street-lighting coverage, 0-1"),
+    "lit_at_night": (float, "street lighting on tonight: coverage less power cuts, 0-1"),
     "disorder": (float, "physical disorder / poor public space, 0-1"),
     "collective_efficacy": (float, "committee-built collective efficacy, 0-1"),
     "sports_places": (float, "sports-programme places for youth (agents)"),

@@ -135,6 +135,23 @@ class Observed(StrictModel):
         return self
 
 
+class PowerCut(StrictModel):
+    """A period of scheduled power cuts (``simulation.power_cuts``): from ``start`` to
+    ``end`` (both included), ``night_dark_share`` of the night's hours without power,
+    on average over barrios."""
+
+    start: date
+    end: date
+    night_dark_share: float = Field(ge=0, le=1)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self):
+        if self.end < self.start:
+            raise ValueError(f"expected end on or after start ({self.start}), found {self.end}")
+        return self
+
+
 class Scenario(StrictModel):
     name: str = Field("scenario", pattern=NAME)
     description: str = ""
@@ -151,6 +168,8 @@ class Scenario(StrictModel):
     parameters: dict[str, float] = Field(default_factory=dict)
     interventions: Interventions = Interventions()
     observed: Observed = Observed()
+    power_cuts: list[PowerCut] = Field(default_factory=list)
+    """Periods of power cuts, in date order, not overlapping (``simulation.power_cuts``)."""
 
     @field_validator("parameters", mode="before")
     @classmethod
@@ -162,6 +181,16 @@ class Scenario(StrictModel):
             check_parameter(key, v)  # ValueError saying what was expected and found
             out[key] = float(v)
         return out
+
+    @field_validator("power_cuts")
+    @classmethod
+    def _cuts_in_order(cls, cuts: list[PowerCut]) -> list[PowerCut]:
+        for earlier, later in zip(cuts, cuts[1:]):
+            if later.start <= earlier.end:
+                raise ValueError(f"expected periods in date order, each starting after the "
+                                 f"one before ends ({earlier.end}), found one starting "
+                                 f"{later.start}")
+        return cuts
 
     def survey_days(self) -> dict[str, int | None]:
         """The days of the run (since its start) the first and second surveys were taken

@@ -41,7 +41,7 @@ def appeal(city, params, night: bool) -> np.ndarray:
     to a constant, plus attractors)."""
     layer, adjacency = city.layer, city.adjacency
     return _appeal(layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
-                   layer("attractiveness"), layer("attractors"), layer("lighting"), night,
+                   layer("attractiveness"), layer("attractors"), layer("lit_at_night"), night,
                    adjacency.indptr, adjacency.indices, city.neighbour_count,
                    params.offender_police_awareness * 1.0, params.police_deterrence_effect * 1.0,
                    params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,

@@ -4,7 +4,8 @@ Each step is one day with a day phase and a night phase:
 
 1. on the first day of a month the intervention timeline is updated (coverage, posts,
    committees, patrol units, operations, sports places, youth prevention, inclusion),
-   and so is armed-group recruitment (``recruitment``);
+   and so is armed-group recruitment (``recruitment``); every day, the street lighting
+   on tonight (installed coverage less any power cut, ``power_cuts``);
 2. police deploy (UPC posts, patrols by strategy, scheduled operations);
 3. youth decide whether to offend today (``offending``);
 4. day phase, then night phase: residents are placed by their routine (``routine``),
@@ -26,8 +27,8 @@ import mesa
 import numpy as np
 from numba import njit
 
-from simulation import (committees, mobility, offending, perception, recruitment, routine,
-                        victimization)
+from simulation import (committees, mobility, offending, perception, power_cuts, recruitment,
+                        routine, victimization)
 from simulation.city import City, synthetic_layout, table_layout
 from simulation.committees import Committee
 from simulation.config import Scenario
@@ -147,6 +148,7 @@ class BarriosModel(mesa.Model):
         today = self.date
         if today.day == 1 and day > -self.config.run.burn_in_days:
             self._plan_month(today)
+        self._light_tonight(today)
         self.police.deploy(day)
         self.outcomes.mark_police(self.police)
         offending.adjust_propensity(pop, self.propensity_target, params)
@@ -216,6 +218,7 @@ class BarriosModel(mesa.Model):
         for committee in self.committees.values():
             committee.mature()  # an existing committee installed its alarm long ago
         city.layer("police_presence")[:] = self.police.expected_presence()
+        self._light_tonight(self.date)
         recruitment.settle(city, self._recruitment_target())
         self._barrio_risks()
         self.reference = perception.reference_environment(city, params)
@@ -235,6 +238,11 @@ class BarriosModel(mesa.Model):
                                   self.timeline.treated["safety_committees"], self.members_per_barrio)
         for committee in self.committees.values():
             committee.meet()
+
+    def _light_tonight(self, today: date):
+        """The street lighting on tonight: installed coverage less any power cut."""
+        self.night_dark_share = power_cuts.dark_share(self.config.power_cuts, today)
+        power_cuts.light_tonight(self.city, self.night_dark_share)
 
     def _works(self):
         """Lighting installation and public-space recovery progress; disorder drifts back."""

@@ -126,6 +126,9 @@ def _series() -> dict[str, Series]:
          "police legitimacy", "legitimidad policial", INDEX),
         ("night_outings", "share 0-1", "Share of residents out in public space tonight",
          "out at night", "salen de noche", SHARE),
+        ("night_lighting", "share 0-1", "Street lighting on tonight: coverage less power "
+         "cuts, population-weighted mean over barrios", "street lighting on at night",
+         "alumbrado encendido de noche", SHARE),
         ("police_presence", "presence units", "Police presence summed over barrios today",
          "police presence", "presencia policial", COUNT),
         ("cost_usd", "US$", "Cumulative cost of the interventions since the start (running "
@@ -373,6 +376,7 @@ class Outcomes:
         weights = m.city.layer("population")
         v["legitimacy"] = float(m.city.layer("legitimacy") @ weights / weights.sum())
         v["night_outings"] = np.count_nonzero(pop.went_out_tonight) / n
+        v["night_lighting"] = float(m.city.layer("lit_at_night") @ weights / weights.sum())
         v["police_presence"] = float(m.city.layer("police_presence").sum())
         v["cost_usd"] = m.timeline.cost_usd
         v["cost_capital_usd"] = m.timeline.capital_usd

@@ -39,8 +39,9 @@ DIRECT = ("lighting", "visible police", "committees", "public space (disorder)",
 
 
 def environment(city, params, reference: dict) -> tuple[np.ndarray, np.ndarray]:
-    """What residents see in each barrio, relative to the city at the start."""
-    light = city.layer("lighting") - reference["lighting"]
+    """What residents see in each barrio, relative to the city at the start (lighting:
+    what is on at night, so power cuts darken it; ``simulation.power_cuts``)."""
+    light = city.layer("lit_at_night") - reference["lighting"]
     disorder = city.layer("disorder") - reference["disorder"]
     police = (np.minimum(city.layer("police_presence"), params.police_visibility_cap)
               - reference["police_presence"])

@@ -67,7 +67,7 @@ def _rate_terms(city, params, night: bool, scale_factor: float) -> tuple:
     """The barrio layers and parameters of the offence rate, as ``_offence_rate`` takes them."""
     layer = city.layer
     return (layer("police_presence"), layer("collective_efficacy"), layer("disorder"),
-            layer("attractiveness"), layer("lighting"), night, params.street_share_cap * 1.0,
+            layer("attractiveness"), layer("lit_at_night"), night, params.street_share_cap * 1.0,
             params.guardianship_effect * 1.0, params.police_deterrence_effect * 1.0,
             params.collective_efficacy_effect * 1.0, params.disorder_risk_effect * 1.0,
             params.attractiveness_risk_effect * 1.0, params.lighting_night_risk_reduction * 1.0,

@@ -70,7 +70,7 @@ def test_offence_rate_and_target_weights(state):
                     + params.disorder_risk_effect * city.layer("disorder")
                     + params.attractiveness_risk_effect * city.layer("attractiveness"))
         if night:
-            log_risk = log_risk + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
+            log_risk = log_risk + np.log1p(-params.lighting_night_risk_reduction * city.layer("lit_at_night"))
         log_risk = np.minimum(log_risk, victimization.MAX_LOG_RISK)
         targets = suitability / (suitability + params.target_saturation / 2.0)
         expected = params.offences_per_offender_phase * offenders * targets * np.exp(log_risk)
@@ -255,5 +255,5 @@ def test_offenders_appeal_is_the_array_expression(state):
                     + params.attractiveness_risk_effect * city.layer("attractiveness")
                     + params.crime_attractor_effect * city.layer("attractors"))
         if night:
-            expected = expected + np.log1p(-params.lighting_night_risk_reduction * city.layer("lighting"))
+            expected = expected + np.log1p(-params.lighting_night_risk_reduction * city.layer("lit_at_night"))
         assert_allclose(mobility.appeal(city, params, night), expected, rtol=1e-12, atol=1e-12)

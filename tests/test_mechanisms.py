@@ -258,7 +258,7 @@ def test_lighting_lowers_night_incidents_for_identical_people(fresh_model):
     model = fresh_model
     model.city.layer("attractiveness")[:] = 0.0
     loc, offenders = _phase_inputs(model)
-    lighting = model.city.layer("lighting")
+    lighting = model.city.layer("lit_at_night")  # the lighting on tonight
     totals = {}
     for lit in (0.0, 1.0):
         lighting[:] = lit
@@ -278,7 +278,7 @@ def test_lighting_does_not_change_day_offences(small_model):
     people = model.population.residents_per_barrio * 0.5
     offenders = (model.population.residents_per_barrio > 0).astype(float)
     res = model.population.residents_per_barrio
-    lighting = model.city.layer("lighting")
+    lighting = model.city.layer("lit_at_night")
     saved = lighting.copy()
     try:
         lighting[:] = 0.0

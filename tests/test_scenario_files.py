@@ -236,7 +236,7 @@ def test_unknown_top_level_key():
     assert error("bad.toml") == ("bad.toml: foo: unknown key; expected one of name, "
                                  "description, title, title_es, kind, run, city, "
                                  "parameters, interventions, "
-                                 "observed, extend")
+                                 "observed, power_cuts, extend")
 
 
 def test_unknown_nested_key():
@@ -512,3 +512,28 @@ def test_csv_attractors_are_read_or_follow_population(tmp_path):
     table = loaded.city_table.drop(columns="attractors")
     model = BarriosModel(loaded.scenario, city_table=table)
     assert model.city.layer("attractors")[[0, 1, 2]].tolist() == [0.5, 1.0, 0.25]
+
+
+def test_power_cut_ending_before_it_starts():
+    write("bad.toml", "[[power_cuts]]\nstart = 2024-10-01\nend = 2024-09-01\n"
+                      "night_dark_share = 0.4\n")
+    assert error("bad.toml") == ("bad.toml: power_cuts[0].end: expected end on or after start "
+                                 "(2024-10-01), found 2024-09-01")
+
+
+def test_power_cuts_overlapping():
+    write("bad.toml", "[[power_cuts]]\nstart = 2024-10-01\nend = 2024-10-31\n"
+                      "night_dark_share = 0.4\n"
+                      "[[power_cuts]]\nstart = 2024-10-15\nend = 2024-11-30\n"
+                      "night_dark_share = 0.5\n")
+    assert error("bad.toml") == ("bad.toml: power_cuts: expected periods in date order, each "
+                                 "starting after the one before ends (2024-10-31), found one "
+                                 "starting 2024-10-15")
+
+
+def test_power_cut_share_out_of_range():
+    write("bad.toml", "[[power_cuts]]\nstart = 2024-10-01\nend = 2024-10-31\n"
+                      "night_dark_share = 1.5\n")
+    message = error("bad.toml")
+    assert message.startswith("bad.toml: power_cuts[0].night_dark_share: expected a number in [0, 1]")
+    assert message.endswith("found 1.5")
