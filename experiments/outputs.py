@@ -108,7 +108,7 @@ class RunFolder:
     def _commit(self, scenario, summary: dict, ts_all: pd.DataFrame):
         (self.path / "summary.json").unlink(missing_ok=True)  # never beside other outputs
         self._painter.draw(ts_all, summary["observed"], f"Perceived safety — {scenario.name}",
-                           self._tmp("perception.png"))
+                           self._tmp("perception.png"), scenario.power_cuts)
         for name in ("timeseries.parquet", "barrios.parquet", "perception.png"):
             _sync(self._tmp(name))
             self._tmp(name).replace(self.path / name)

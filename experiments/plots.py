@@ -19,11 +19,18 @@ SERIES = (("safe_public", "public spaces (streets, parks, plazas)", "tab:blue"),
           ("safe_neighbourhood", "neighbourhoods", "tab:green"))
 
 
-def perception_bands(ts_all) -> dict:
-    """Per series: dates, the mean over replications and, with several, the 5-95% band."""
+def perception_bands(ts_all, power_cuts=()) -> dict:
+    """Per series: dates, the mean over replications and, with several, the 5-95% band;
+    and the run's periods of ``power_cuts`` (``simulation.config.PowerCut``), to shade."""
+    import numpy as np
+
     by_date = ts_all.groupby("date")
     dates = ts_all["date"].to_numpy()  # numpy datetimes: the painter needs no pandas
-    bands = {"start": dates.min(), "end": dates.max(), "series": {}}
+    bands = {"start": dates.min(), "end": dates.max(), "series": {}, "cuts": []}
+    for cut in power_cuts:  # shaded to the end of its last day
+        first, after = np.datetime64(cut.start), np.datetime64(cut.end) + np.timedelta64(1, "D")
+        if first <= bands["end"] and after >= bands["start"]:
+            bands["cuts"].append((first, after, cut.night_dark_share))
     several = ts_all["replication"].nunique() > 1
     for col, _, _ in SERIES:
         mean = by_date[col].mean()
@@ -43,6 +50,9 @@ def draw_perception(bands: dict, observed: dict, title: str, path: Path):
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    for first, after, share in bands.get("cuts", ()):  # darker where more of the night was cut
+        ax.axvspan(first, after, color="black", alpha=0.05 + 0.3 * share, linewidth=0,
+                   label="power cuts (shade: share of the night)")
     for col, label, colour in SERIES:
         dates, mean, band = bands["series"][col]
         ax.plot(dates, 100 * mean, color=colour, label=f"simulated: {label}")
@@ -71,10 +81,11 @@ def draw_perception(bands: dict, observed: dict, title: str, path: Path):
     plt.close(fig)
 
 
-def perception_figure(ts_all, observed: dict, title: str, path: Path):
+def perception_figure(ts_all, observed: dict, title: str, path: Path, power_cuts=()):
     """Both perception shares over time (mean, and the 5-95% band across replications
-    when there are several), with the observed survey values marked at start and end."""
-    draw_perception(perception_bands(ts_all), observed, title, path)
+    when there are several), with the observed survey values marked at start and end and
+    any power cuts shaded."""
+    draw_perception(perception_bands(ts_all, power_cuts), observed, title, path)
 
 
 class Painter:
@@ -88,8 +99,8 @@ class Painter:
         except OSError:
             self._child = None
 
-    def draw(self, ts_all, observed: dict, title: str, path: Path):
-        bands = perception_bands(ts_all)
+    def draw(self, ts_all, observed: dict, title: str, path: Path, power_cuts=()):
+        bands = perception_bands(ts_all, power_cuts)
         if self._child is not None:
             try:
                 pickle.dump((bands, observed, title, str(path)), self._child.stdin)

@@ -76,3 +76,15 @@ def test_a_dark_night_brings_more_night_incidents_by_no_more_than_full_darkness_
     assert differences.mean() > K * differences.std(ddof=1) / np.sqrt(len(differences))
     most = 1 / (1 - Params().lighting_night_risk_reduction)
     assert 1 < np.mean(ratios) < most
+
+
+def test_the_run_figure_shades_the_cuts_inside_the_run_only():
+    from experiments.plots import perception_bands
+
+    ts = _series([], seed=1, days=40).assign(
+        replication=0, date=pd.date_range(START, periods=41, freq="D"))
+    cuts = [PowerCut(**_cut(dt.date(2023, 6, 1), dt.date(2023, 6, 30), 0.5)),   # before
+            PowerCut(**_cut(START + dt.timedelta(days=10), START + dt.timedelta(days=12), 0.25)),
+            PowerCut(**_cut(dt.date(2025, 1, 1), dt.date(2025, 1, 9), 0.5))]    # after
+    shaded = perception_bands(ts, cuts)["cuts"]
+    assert shaded == [(np.datetime64("2024-01-11"), np.datetime64("2024-01-14"), 0.25)]
