@@ -7,7 +7,7 @@ the expected messages read exactly as a user would see them (``bad.toml: ...``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from textwrap import dedent
 
@@ -94,8 +94,8 @@ def _level(programme: str, item, today: date) -> float:
 @pytest.mark.parametrize("name", ["quito_2023_2025", "policing_only", "committees_only",
                                   "mano_dura"])
 def test_expansions_hold_the_baseline_level_until_they_start(name):
-    """An expanded programme sits at the baseline's level all through the burn-in, and
-    works as the baseline's does (its dated settings, ``before``)."""
+    """An expanded programme sits at the baseline's level all through the burn-in and
+    until its own start, and works as the baseline's does (its dated settings, ``before``)."""
     base = load_scenario(SCENARIOS / "baseline_2023.toml").scenario
     plan = load_scenario(SCENARIOS / f"{name}.toml").scenario
     expanded = {n: item for n, item in plan.interventions.active().items() if item.ramp_from}
@@ -103,12 +103,12 @@ def test_expansions_hold_the_baseline_level_until_they_start(name):
     burn_in = [date(2022, 7, 5), date(2022, 10, 1), date(2022, 12, 31)]  # 180 days before
     for programme, new in expanded.items():
         old = getattr(base.interventions, programme)
-        assert new.start == plan.run.start, programme
-        for today in burn_in:
+        assert new.start >= plan.run.start, programme
+        for today in [*burn_in, new.start - timedelta(days=1)]:
             assert _level(programme, new, today) == _level(programme, old, today), programme
             for key in new.before:
                 assert new.setting(key, today) == old.setting(key, today), (programme, key)
-        start = plan.run.start
+        start = new.start
         # from the start it grows, or works differently (a dated strategy or heavy-handedness)
         grows = _level(programme, new, start) > _level(programme, old, start)
         assert grows or any(new.setting(k, start) != old.setting(k, start) for k in new.before), \
@@ -492,9 +492,9 @@ def test_scenario_error_survives_pickling():
 def test_summary_names_the_chain_and_the_programmes():
     text = scenario_summary(load_scenario(SCENARIOS / "quito_2023_2025.toml"))
     assert "baseline_2023.toml -> quito_2023_2025.toml" in text
-    assert "street_lighting: from 2023-03-01, ramp 18 months, intensity 0.3" in text
+    assert "street_lighting: from 2024-02-01, ramp 18 months, intensity 0.3" in text
     assert "patrol_units:" in text and "hot_spots" in text
-    assert "upc_posts: from 2023-01-01, ramp_from 0.6, ramp 24 months, intensity 0.25" in text
+    assert "upc_posts: from 2023-06-01, ramp_from 0.6, ramp 24 months, intensity 0.25" in text
     assert "ramp_from" not in text.split("street_lighting:")[1].splitlines()[0]
 
 
