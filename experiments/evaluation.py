@@ -57,6 +57,9 @@ from simulation.parameters import PARAMETERS, check_parameter
 from simulation.schema import StrictModel
 
 KINDS = ("randomized", "hot_spots", "catchment", "matched")
+HOT_SPOTS = 40
+"""Hot spots in a ``hot_spots`` design without ``eligible_count``, for a city of
+``city.counts_for_population`` people (Quito's 40 patrol units: two for each treated one)."""
 SETTING_DOSES = ("units", "per_year", "heavy_handedness")
 """Programme settings a dose may vary (besides ``treated_share`` and parameters)."""
 
@@ -103,7 +106,7 @@ class Design(StrictModel):
 
     @property
     def count(self) -> int | None:
-        return self.eligible_count or (40 if self.kind == "hot_spots" else None)
+        return self.eligible_count or (HOT_SPOTS if self.kind == "hot_spots" else None)
 
     @property
     def strata(self) -> int | None:
@@ -139,7 +142,16 @@ class LoadedEvaluation(LoadedStudy[EvaluationFile]):
 
     @property
     def design(self) -> Design:
-        return self.spec.design
+        """The file's design on this city. Hot spots' default count (``HOT_SPOTS``, for
+        Quito's 2.8 million) scales with the city as its police does (``city.count_scale``),
+        so a treated hot spot gets the same patrols in a smaller city: with 40 on a quarter
+        city, a quarter of the units spread over as many hot spots cut crime a third as
+        much (-13% against -40%)."""
+        design = self.spec.design
+        if design.kind != "hot_spots" or design.eligible_count is not None or self.window is None:
+            return design
+        scale = self.window.scenario.city.count_scale
+        return design.model_copy(update={"eligible_count": max(2, round(HOT_SPOTS * scale))})
 
     @property
     def start_day(self) -> int:

@@ -16,11 +16,11 @@ from scipy import stats
 from barrios.cli import main
 from experiments.assignment import Assignment, assignment_seed
 from experiments.effects import MonthMatrix
-from experiments.evaluation import evaluate, load_evaluation
+from experiments.evaluation import design_runs, evaluate, load_evaluation
 from experiments.execution import Execution
 from experiments.matching import match, naive_ratio
 from simulation import BarriosModel
-from tests.conftest import shipped
+from tests.conftest import ROOT, shipped
 
 PLANTED_CITY = """name = "planted"
 [run]
@@ -391,3 +391,17 @@ def test_a_dose_response_report_is_written_from_the_committed_tables(tmp_path):
     assert "Con `heavy_handedness` = 0,100:" in text["summary"]
     assert "Con `heavy_handedness` = 0,900:" in text["summary"]
     assert "Dosis-respuesta: `heavy_handedness` = 0,100; 0,900" in " ".join(text["design"])
+
+
+def test_hot_spots_scale_with_the_city_as_its_police_does():
+    """40 hot spots are Quito's (two patrol units each); a quarter city has a quarter of
+    the units, so a quarter of the hot spots, and each treated one gets the same patrols."""
+    from experiments.history_matching import _on_city
+
+    full = load_evaluation(ROOT / "evidence" / "evaluations" / "patrol_hot_spots.toml")
+    assert (full.design.count, full.design.strata) == (40, 20)
+    quarter = _on_city(full, {"population": 700_000}, Path("calibration.toml"))
+    assert (quarter.design.count, quarter.design.strata) == (10, 5)
+    hooks = [run.hook for run in design_runs(quarter)]
+    assert {(h.eligible_count, h.blocks) for h in hooks} == {(10, 5)}
+    assert full.spec.design.eligible_count is None  # the file's own design is untouched
