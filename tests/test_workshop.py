@@ -349,6 +349,8 @@ def test_chart_axes_fit_the_series_they_show():
     assert high - low <= 20  # not a 0-100 axis for a line that moves a few points
     perception = axes[t("chart_perception", "es")]
     assert perception.get_ylim()[1] - perception.get_ylim()[0] < 40
+    # the 2024 power cuts are shaded, once in the legend
+    assert perception.get_legend_handles_labels()[1].count(t("power_cuts", "es")) == 1
 
 
 def test_every_text_exists_in_both_languages():

@@ -255,6 +255,7 @@ def draw_charts(model, scenario_name: str, lang: str) -> Figure:
         _decimal_ticks(ax, lang)
 
     _perception(perception, df, dates, observed, start, end, lang)
+    _power_cuts(perception, model.config.power_cuts, lang)
     _victimization(victims, df, dates, model, start, lang)
 
     ax = severe
@@ -314,6 +315,16 @@ def _perception(ax, df, dates, observed, start, end, lang):
                            min_span=10, top=100))
     ax.set_title(t("chart_perception", lang), fontsize=12)
     ax.legend(fontsize=10, loc="upper left")
+
+
+def _power_cuts(ax, cuts, lang):
+    """Shade the periods of power cuts (darker where more of the night was cut)."""
+    for i, cut in enumerate(cuts):
+        ax.axvspan(np.datetime64(cut.start), np.datetime64(cut.end + timedelta(days=1)),
+                   color="black", alpha=0.05 + 0.3 * cut.night_dark_share, lw=0,
+                   label=t("power_cuts", lang) if i == 0 else None)
+    if cuts:
+        ax.legend(fontsize=10, loc="upper left")
 
 
 def _victimization(ax, df, dates, model, start, lang):

@@ -84,6 +84,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "series_public": {"es": "en espacios públicos", "en": "in public spaces"},
     "series_neighbourhood": {"es": "en su barrio", "en": "in their neighbourhood"},
     "observed": {"es": "observado (encuesta Tándem)", "en": "observed (Tándem survey)"},
+    "power_cuts": {"es": "cortes de luz", "en": "power cuts"},
     "chart_victimization": {"es": "Víctimas en los últimos 12 meses (%)",
                             "en": "Victimized in the last 12 months (%)"},
     "window_filling": {"es": "ventana de 12 meses\nincompleta", "en": "12-month window\nstill filling"},
