@@ -3,6 +3,7 @@ with the same numbers; the EMA Workbench and SALib examples of docs/api.md run a
 
 from __future__ import annotations
 
+from datetime import date
 import importlib.util
 import json
 import pickle
@@ -68,8 +69,10 @@ def test_a_scenario_object_and_its_changes(tiny_run):
     assert_frame_equal(again.timeseries, tiny_run.timeseries[tiny_run.timeseries["replication"] == 0])
     dark = barrios.run(QUITO, seed=3, replications=1, levers={"street_lighting.intensity": 0.0},
                        **TINY)
+    # the plan lights from February 2024: moved into the tiny run's first months
     lit = barrios.run(QUITO, seed=3, replications=1,
-                      levers={"street_lighting": {"intensity": 1.0, "unit_cost_usd": 1e6}}, **TINY)
+                      levers={"street_lighting": {"intensity": 1.0, "unit_cost_usd": 1e6,
+                                                  "start": date(2023, 1, 1)}}, **TINY)
     assert lit.means()["cost_usd_street_lighting"] > dark.means()["cost_usd_street_lighting"] == 0
     slow = barrios.scenario(QUITO, parameters={"memory_decay": 0.01}).scenario
     assert slow.parameters["memory_decay"] == 0.01
@@ -91,10 +94,10 @@ def test_bad_keywords_raise_bad_input_naming_them():
 def test_model_function_is_reproducible_picklable_and_takes_both_kinds_of_names():
     f = barrios.ModelFunction(QUITO, outcomes=["safe_public_change", "cost_usd_total"], seed=2,
                               **TINY)
-    a = f(fear_contagion=0.1, **{"street_lighting.intensity": 0.9})
-    b = pickle.loads(pickle.dumps(f))(fear_contagion=0.1, street_lighting__intensity=0.9)
+    a = f(fear_contagion=0.1, **{"patrol_units.intensity": 0.9})
+    b = pickle.loads(pickle.dumps(f))(fear_contagion=0.1, patrol_units__intensity=0.9)
     assert a == b and set(a) == {"safe_public_change", "cost_usd_total"}
-    cheaper = f(fear_contagion=0.1, **{"street_lighting.intensity": 0.0})
+    cheaper = f(fear_contagion=0.1, **{"patrol_units.intensity": 0.5})
     assert cheaper["cost_usd_total"] < a["cost_usd_total"]
 
 

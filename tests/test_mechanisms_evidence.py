@@ -300,11 +300,11 @@ def test_the_northern_border_programmes_act_on_recruitment():
 
 
 def test_capital_is_paid_once_per_unit_added_during_the_run():
-    """Lighting (new in 2023) pays its capital once per barrio it lights; UPC posts that
+    """Lighting (new in 2024) pays its capital once per barrio it lights; UPC posts that
     existed before the run are sunk, the new ones are built; running costs come on top."""
     from tests.conftest import run_model, shipped
 
-    model = run_model(shipped("quito_2023_2025", run={"years": 1.0}), rng=3)
+    model = run_model(shipped("quito_2023_2025", run={"years": 1.5}), rng=3)
     tl, cfg = model.timeline, model.timeline.configs
     lit = int(tl.built["street_lighting"].sum())
     recovered = int(tl.built["public_space_recovery"].sum())

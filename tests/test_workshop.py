@@ -176,7 +176,7 @@ def test_levels_follow_the_documented_rules():
     scenario, _ = core.build_scenario(small("baseline_2023").with_level("street_lighting", 0.5))
     lighting = scenario.interventions.street_lighting
     assert (lighting.start, lighting.intensity, lighting.unit_cost_usd,
-            lighting.capital_cost_usd) == (date(2023, 3, 1), 0.5, 15_000, 250_000)
+            lighting.capital_cost_usd) == (date(2024, 2, 1), 0.5, 15_000, 250_000)
     # zero switches it off
     scenario, _ = core.build_scenario(small().with_level("street_lighting", 0))
     assert "street_lighting" not in scenario.interventions.active()
@@ -186,7 +186,7 @@ def test_levels_follow_the_documented_rules():
     assert math.isclose(upc.ramp_from * upc.intensity, 0.15)
     # another place: the plan's programme shifted to the scenario's start
     scenario, _ = core.build_scenario(small("northern_border").with_level("street_lighting", 0.2))
-    assert scenario.interventions.street_lighting.start == date(2013, 12, 1)
+    assert scenario.interventions.street_lighting.start == date(2014, 11, 1)
     # patrols and operations: intensity 1 is the largest shipped level
     assert core.full_levels() == {"patrol_units": ("units", 160.0),
                                   "police_operations": ("per_year", 4000.0)}
