@@ -114,10 +114,10 @@ def test_the_ema_workbench_example_runs(monkeypatch):
     experiments, outcomes = example.main(scenarios=4, policies=2)
     assert len(experiments) == 8
     assert set(example.OUTCOMES) == set(outcomes)
-    # the levers reached the model: more lighting costs more, policy by policy
+    # the levers reached the model: more patrol units cost more, policy by policy
     costs = pd.Series(outcomes["cost_usd_total"]).groupby(experiments["policy"].astype(str)).mean()
-    lighting = experiments.groupby(experiments["policy"].astype(str))["street_lighting__intensity"].first()
-    assert costs.idxmax() == lighting.idxmax()
+    units = experiments.groupby(experiments["policy"].astype(str))["patrol_units__intensity"].first()
+    assert costs.idxmax() == units.idxmax()
     assert np.isfinite(outcomes["safe_public_change"]).all()
 
 

@@ -2,7 +2,7 @@
 
 The model is ``barrios.ModelFunction``: keyword arguments are uncertainties (parameter
 names from ``barrios.PARAMETERS``, explored over their plausible ranges) and levers
-(intervention settings, ``street_lighting__intensity``: EMA Workbench wants names that are
+(intervention settings, ``patrol_units__intensity``: EMA Workbench wants names that are
 Python identifiers, so ``__`` stands for the dot); it returns outcomes named
 in ``barrios.OUTCOMES``. EMA Workbench samples scenarios x policies and runs them.
 
@@ -19,7 +19,8 @@ import warnings
 import barrios
 
 UNCERTAINTIES = ("fear_contagion", "memory_decay", "lighting_perception_effect")
-LEVERS = {"street_lighting__intensity": (0.0, 1.0), "safety_committees__intensity": (0.1, 0.6)}
+# (patrols, not lighting: the tiny run's first quarter of 2023 ends before lighting starts)
+LEVERS = {"patrol_units__intensity": (0.5, 1.0), "safety_committees__intensity": (0.1, 0.6)}
 OUTCOMES = ("safe_public_change", "safe_neighbourhood_change", "victimization_12m_end",
             "cost_usd_total")
 TINY = {"years": 0.25, "scale": 500, "city": {"width": 6, "height": 12, "population": 200_000}}
