@@ -22,15 +22,11 @@ SERIES = (("safe_public", "public spaces (streets, parks, plazas)", "tab:blue"),
 def perception_bands(ts_all, power_cuts=()) -> dict:
     """Per series: dates, the mean over replications and, with several, the 5-95% band;
     and the run's periods of ``power_cuts`` (``simulation.config.PowerCut``), to shade."""
-    import numpy as np
-
     by_date = ts_all.groupby("date")
     dates = ts_all["date"].to_numpy()  # numpy datetimes: the painter needs no pandas
-    bands = {"start": dates.min(), "end": dates.max(), "series": {}, "cuts": []}
-    for cut in power_cuts:  # shaded to the end of its last day
-        first, after = np.datetime64(cut.start), np.datetime64(cut.end) + np.timedelta64(1, "D")
-        if first <= bands["end"] and after >= bands["start"]:
-            bands["cuts"].append((first, after, cut.night_dark_share))
+    bands = {"start": dates.min(), "end": dates.max(), "series": {}}
+    bands["cuts"] = [(first, after, share) for first, after, share in cut_spans(power_cuts)
+                     if first <= bands["end"] and after >= bands["start"]]
     several = ts_all["replication"].nunique() > 1
     for col, _, _ in SERIES:
         mean = by_date[col].mean()
@@ -50,9 +46,7 @@ def draw_perception(bands: dict, observed: dict, title: str, path: Path):
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    for first, after, share in bands.get("cuts", ()):  # darker where more of the night was cut
-        ax.axvspan(first, after, color="black", alpha=0.05 + 0.3 * share, linewidth=0,
-                   label="power cuts (shade: share of the night)")
+    shade_power_cuts(ax, bands.get("cuts", ()), "power cuts (shade: share of the night)")
     for col, label, colour in SERIES:
         dates, mean, band = bands["series"][col]
         ax.plot(dates, 100 * mean, color=colour, label=f"simulated: {label}")
@@ -79,6 +73,22 @@ def draw_perception(bands: dict, observed: dict, title: str, path: Path):
     fig.tight_layout()
     fig.savefig(path, format="png")
     plt.close(fig)
+
+
+def cut_spans(power_cuts) -> list[tuple]:
+    """Each power cut as (first day, the day after its last, share of the night cut), in
+    numpy datetimes: a span shaded to the end of its last day."""
+    import numpy as np
+
+    return [(np.datetime64(c.start), np.datetime64(c.end) + np.timedelta64(1, "D"),
+             c.night_dark_share) for c in power_cuts]
+
+
+def shade_power_cuts(ax, spans, label: str):
+    """Shade ``cut_spans``' spans, darker where more of the night was cut; one legend entry."""
+    for i, (first, after, share) in enumerate(spans):
+        ax.axvspan(first, after, color="black", alpha=0.05 + 0.3 * share, linewidth=0,
+                   label=label if i == 0 else None)
 
 
 def perception_figure(ts_all, observed: dict, title: str, path: Path, power_cuts=()):

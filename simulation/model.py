@@ -241,8 +241,7 @@ class BarriosModel(mesa.Model):
 
     def _light_tonight(self, today: date):
         """The street lighting on tonight: installed coverage less any power cut."""
-        self.night_dark_share = power_cuts.dark_share(self.config.power_cuts, today)
-        power_cuts.light_tonight(self.city, self.night_dark_share)
+        power_cuts.light_tonight(self.city, power_cuts.dark_share(self.config.power_cuts, today))
 
     def _works(self):
         """Lighting installation and public-space recovery progress; disorder drifts back."""

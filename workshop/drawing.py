@@ -30,6 +30,7 @@ from mesa.discrete_space import OrthogonalMooreGrid  # noqa: E402
 from mesa.visualization import SpaceRenderer  # noqa: E402
 from mesa.visualization.components import AgentPortrayalStyle, PropertyLayerStyle  # noqa: E402
 
+from experiments.plots import cut_spans, shade_power_cuts  # noqa: E402
 from experiments.reporting import number  # noqa: E402
 from simulation.committees import Committee  # noqa: E402
 from simulation.outcomes import GROUPS  # noqa: E402
@@ -319,10 +320,7 @@ def _perception(ax, df, dates, observed, start, end, lang):
 
 def _power_cuts(ax, cuts, lang):
     """Shade the periods of power cuts (darker where more of the night was cut)."""
-    for i, cut in enumerate(cuts):
-        ax.axvspan(np.datetime64(cut.start), np.datetime64(cut.end + timedelta(days=1)),
-                   color="black", alpha=0.05 + 0.3 * cut.night_dark_share, lw=0,
-                   label=t("power_cuts", lang) if i == 0 else None)
+    shade_power_cuts(ax, cut_spans(cuts), t("power_cuts", lang))
     if cuts:
         ax.legend(fontsize=10, loc="upper left")
 
