@@ -17,9 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,12 +46,13 @@ def _figures(result, cuts) -> pd.DataFrame:
 
 
 def paired(with_cuts: pd.DataFrame, without: pd.DataFrame) -> pd.DataFrame:
+    from experiments.statistics import t_interval
+
     rows = []
     for name in with_cuts.columns:
-        d = (with_cuts[name] - without[name]).to_numpy()
-        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+        mean, _, high = t_interval(with_cuts[name] - without[name])
         rows.append({"figure": name, "with cuts": with_cuts[name].mean(),
-                     "without": without[name].mean(), "difference": d.mean(), "95% ±": half})
+                     "without": without[name].mean(), "difference": mean, "95% ±": high - mean})
     return pd.DataFrame(rows).set_index("figure")
 
 
