@@ -26,14 +26,18 @@ OUTCOMES = ("safe_public_change", "safe_neighbourhood_change", "victimization_12
 TINY = {"years": 0.25, "scale": 500, "city": {"width": 6, "height": 12, "population": 200_000}}
 
 
+def barrios_function(**size) -> barrios.ModelFunction:
+    """The model EMA Workbench calls: one seed, so a row of experiments reruns exactly."""
+    return barrios.ModelFunction("scenarios/quito_2023_2025.toml", outcomes=OUTCOMES,
+                                 seed=1, **(size or TINY))
+
+
 def main(scenarios: int = 8, policies: int = 2, **size):
     with warnings.catch_warnings():  # EMA Workbench warns about optional packages
         warnings.simplefilter("ignore")
         from ema_workbench import Model, RealParameter, ScalarOutcome, perform_experiments
 
-    function = barrios.ModelFunction("scenarios/quito_2023_2025.toml", outcomes=OUTCOMES,
-                                     seed=1, **(size or TINY))
-    model = Model("barrios", function=function)
+    model = Model("barrios", function=barrios_function(**size))
     model.uncertainties = [RealParameter(name, *barrios.PARAMETERS[name].plausible)
                            for name in UNCERTAINTIES]
     model.levers = [RealParameter(name, low, high) for name, (low, high) in LEVERS.items()]
