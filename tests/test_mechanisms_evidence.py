@@ -182,8 +182,10 @@ def _hardened(model, b: int, presence: float, reps: int = 300) -> tuple[float, f
     city.layer("police_presence")[b] = presence
     offenders = pop.youth_index[:40].astype(np.int64)
     bystanders = np.setdiff1d(np.arange(pop.n), offenders)[:400]
-    # frequent offences, so that a few hundred phases count thousands of them
+    # frequent offences, so that a few hundred phases count thousands of them; deterrence
+    # pinned (mid-range, not the calibrated default) so that the test is of displacement
     model.params = model.params.replace(offences_per_offender_phase=2.0, guardianship_effect=0.0,
+                                        police_deterrence_effect=0.25,
                                         offender_distance_decay=model.params.offender_distance_decay)
     rng = np.random.default_rng(9)
     model.rng = np.random.default_rng(10)
