@@ -594,6 +594,8 @@ def value(x, digits: int, lang: str) -> str:
 
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
+    if math.isinf(x):        # a gain at no extra cost (experiments.robustness.per_musd)
+        return "∞" if x > 0 else "−∞"
     rounded = float(f"{x:.{digits}g}")
     decimals = max(0, -Decimal(repr(rounded)).normalize().as_tuple().exponent)
     return fmt(rounded, decimals, lang=lang)

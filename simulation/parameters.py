@@ -121,7 +121,7 @@ class Params:
 
     # --- victimization (routine activity theory) -----------------------------------------------
     offences_per_offender_phase: float = _victimization(
-        0.5865, "attempts per active offender per phase", (0.1, 1.5), (0.0, 10.0),
+        0.7357, "attempts per active offender per phase", (0.1, 1.5), (0.0, 10.0),
         source="calibrated (to about 15% victimized per year); history matching to the survey, "
                "severe violence, victimization and published effects: the most plausible point "
                "(results/calibration/README.md)",
@@ -136,14 +136,14 @@ class Params:
         source="assumed",
         meaning="People present at which half of an offender's attempts find a suitable target.")
     police_deterrence_effect: float = _victimization(
-        0.2571, "per unit police presence", (0.05, 0.5), (0.0, 5.0),
+        0.05297, "per unit police presence", (0.05, 0.5), (0.0, 5.0),
         source="Braga, Turchan, Papachristos & Hureau 2019 (hot-spots policing meta-analysis: "
                "crime down about 16% in treated places); history matching to the survey, severe "
                "violence, victimization and published effects: the most plausible point "
                "(results/calibration/README.md)",
         meaning="Log-reduction of offence success per unit of police presence.")
     collective_efficacy_effect: float = _victimization(
-        1.32, "per unit collective efficacy", (0.1, 1.5), (0.0, 5.0),
+        1.134, "per unit collective efficacy", (0.1, 1.5), (0.0, 5.0),
         source="Bennett, Holloway & Farrington 2008 (neighbourhood watch meta-analysis: crime down "
                "16-26%): a mature committee (efficacy at its equilibrium, about 0.27 at the "
                "default join and leave rates) lowers offence success by about 19%; new committees "
@@ -153,7 +153,7 @@ class Params:
         meaning="Log-reduction of offence success per unit of committee-built collective "
                 "efficacy.")
     lighting_night_risk_reduction: float = _victimization(
-        0.3547, "share", (0.05, 0.4), PROB,
+        0.3216, "share", (0.05, 0.4), PROB,
         source="Welsh & Farrington 2008 (street lighting meta-analysis: crime down 21%); history "
                "matching to the survey, severe violence, victimization and published effects: the "
                "most plausible point (results/calibration/README.md)",
@@ -200,7 +200,7 @@ class Params:
         source="assumed (seeds 001-002: migrants' limited support networks)",
         meaning="Relative risk of residents in human mobility.")
     severe_share: float = _victimization(
-        0.0001003, "share of incidents", (5e-5, 3e-3), PROB,
+        6.631e-05, "share of incidents", (5e-5, 3e-3), PROB,
         source="calibrated to Quito's ~8 homicides per 100,000 (seed 000): the ABC-SMC posterior "
                "median (results/calibration/parameters.md, 0.000405, when every victim counted "
                "alike) divided by 2.5, the mean of men_severe_factor over victims, when victims' "
@@ -336,13 +336,13 @@ class Params:
 
     # --- perception (Prieto Curiel & Bishop 2017) ----------------------------------------------
     safe_public_baseline: float = _perception(
-        0.5478, "perceived safety 0-1", (0.4, 0.7), PROB,
+        0.6191, "perceived safety 0-1", (0.4, 0.7), PROB,
         source="calibrated to 41% feeling safe in public spaces in the baseline (seed 000); "
                "history matching to the survey, severe violence, victimization and published "
                "effects: the most plausible point (results/calibration/README.md)",
         meaning="Mean personal baseline of perceived safety in public spaces.")
     safe_neighbourhood_baseline: float = _perception(
-        0.5816, "perceived safety 0-1", (0.45, 0.7), PROB,
+        0.6453, "perceived safety 0-1", (0.45, 0.7), PROB,
         source="calibrated to 51% feeling safe in neighbourhoods in the baseline (seed 000); "
                "history matching to the survey, severe violence, victimization and published "
                "effects: the most plausible point (results/calibration/README.md)",
@@ -364,7 +364,7 @@ class Params:
         source="assumed",
         meaning="Shift of youths' baseline perceived safety.")
     memory_decay: float = _perception(
-        0.0406, "per day", (0.005, 0.08), PROB,
+        0.01345, "per day", (0.005, 0.08), PROB,
         source="Prieto Curiel & Bishop 2017 (memory loss; form, not rate); history matching to the "
                "survey, severe violence, victimization and published effects: the most plausible "
                "point (results/calibration/README.md)",
@@ -387,7 +387,7 @@ class Params:
         source="assumed (vicarious victimization: Skogan & Maxfield 1981)",
         meaning="Drop of perceived safety when a tie is victimized.")
     fear_contagion: float = _perception(
-        0.07849, "share of the gap per conversation", (0.01, 0.15), PROB,
+        0.04201, "share of the gap per conversation", (0.01, 0.15), PROB,
         source="Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance; form, not "
                "rate); history matching to the survey, severe violence, victimization and "
                "published effects: the most plausible point (results/calibration/README.md)",
@@ -407,14 +407,14 @@ class Params:
         meaning="Drop of neighbourhood perception per local incident, divided among the barrio's "
                 "residents.")
     disorder_perception_effect: float = _perception(
-        0.2249, "perceived safety per unit", (0.03, 0.3), PROB,
+        0.2097, "perceived safety per unit", (0.03, 0.3), PROB,
         source="Skogan 1990 (disorder and decline); assumed; not fitted: the survey figures cannot "
                "separate it from the fitted effects (README, Calibration); history matching to the "
                "survey, severe violence, victimization and published effects: the most plausible "
                "point (results/calibration/README.md)",
         meaning="Fall of the safety target with visible disorder.")
     lighting_perception_effect: float = _perception(
-        0.001693, "perceived safety per unit", (0.0, 0.25), PROB,
+        0.005053, "perceived safety per unit", (0.0, 0.25), PROB,
         source="ABC-SMC posterior median fitted to the Quito survey itself "
                "(results/calibration/parameters.md); Painter 1996 and Kaplan & Chalfin 2021 find "
                "people feel safer under brighter light, with no size in these units; history "
@@ -427,7 +427,7 @@ class Params:
                   "parameter): above about 0.012 the trial's effect on feeling safe in the "
                   "neighbourhood exceeds 2 points"))
     police_visibility_perception_effect: float = _perception(
-        0.001914, "perceived safety per unit", (0.0, 0.12), PROB,
+        0.001446, "perceived safety per unit", (0.0, 0.12), PROB,
         source="assumed; not fitted: the survey figures cannot separate it from the fitted effects "
                "(README, Calibration); history matching to the survey, severe violence, "
                "victimization and published effects: the most plausible point "
@@ -439,7 +439,7 @@ class Params:
                   "parameter): above about 0.01 the trial's effect on feeling safe in the "
                   "neighbourhood exceeds 3 points"))
     committee_perception_effect: float = _perception(
-        0.03936, "perceived safety per unit", (0.02, 0.25), PROB,
+        0.1917, "perceived safety per unit", (0.02, 0.25), PROB,
         source="mechanism: participation and collective efficacy (Sampson et al. 1997); size:; "
                "history matching to the survey, severe violence, victimization and published "
                "effects: the most plausible point (results/calibration/README.md)",

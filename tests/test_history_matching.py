@@ -612,3 +612,14 @@ def test_a_gain_at_no_extra_cost_is_best_per_usd():
     order = robustness.ranking(table).set_index("scenario")
     assert order.loc["cheap", "p_best_per_usd"] == 1.0
     assert np.isnan(robustness.per_musd(-1.0, -0.5))
+
+
+def test_the_report_prints_a_gain_at_no_extra_cost_as_infinite():
+    """experiments.robustness.per_musd gives +inf to a gain bought at no extra cost; the
+    robustness table prints it rather than failing on it."""
+    from experiments.history_matching_report import value
+    from experiments.robustness import per_musd
+
+    assert value(per_musd(0.5, 0.0), 3, "en") == "∞"
+    assert value(per_musd(-0.5, 0.0), 3, "en") == "—"
+    assert value(per_musd(0.5, 2.0), 3, "es") == "0,25"

@@ -1,5 +1,6 @@
-"""Plausibility at reduced scale over a few replications on common seeds: the baseline's
-perceived safety is in a believable band, and Quito's plan raises both measures.
+"""Plausibility at the calibration's resolution (100 inhabitants per agent) with a short
+burn-in, over a few replications on common seeds: the baseline's perceived safety is in
+a believable band, and Quito's plan raises both measures over its three years.
 
 The comparison is paired: replication k of both scenarios starts from the same seed
 stream, so the difference of their outcomes removes most of the shared noise. The plan
@@ -18,12 +19,17 @@ from experiments.runs import replication_seed
 
 SEED = 2023
 REPLICATIONS = 4
-YEARS = 1.0
+# the plan's three years: with its programmes' sourced start dates (lighting from 2024)
+# and the calibrated slow memory, most of its effect comes after the first year
+YEARS = 3.0
+# the calibration's resolution: perception is not resolution-free (at 500 inhabitants per
+# agent the baseline's shares run about 15 points higher; docs/status.md, Known gaps)
+CITY = {"inhabitants_per_agent": 100.0}
 MEASURES = ["safe_public", "safe_neighbourhood"]
 
 
 def _runs(name: str) -> list:
-    scenario = shipped(name, run={"years": YEARS})
+    scenario = shipped(name, run={"years": YEARS}, city=CITY)
     return [timeseries(run_model(scenario, rng=seq))
             for seq in (replication_seed(SEED, k) for k in range(REPLICATIONS))]
 
