@@ -65,14 +65,17 @@ def end(series) -> list[dict]:
 def half_time_months(series, reference) -> float:
     """Months until the mean gain in the larger perception measure first reaches half its
     final value."""
+    # on the days both record (a scenario with survey dates records those days too)
+    steps = np.intersect1d(series[0]["step"], reference[0]["step"])
     best = None
     for measure in ("safe_public", "safe_neighbourhood"):
-        gain = np.mean([s[measure].to_numpy() - r[measure].to_numpy()
+        gain = np.mean([s.set_index("step").loc[steps, measure].to_numpy()
+                        - r.set_index("step").loc[steps, measure].to_numpy()
                         for s, r in zip(series, reference)], axis=0)
         if best is None or gain[-1] > best[-1]:
             best = gain
     reached = np.nonzero(best >= best[-1] / 2)[0]
-    return float(series[0]["step"].iloc[reached[0]] / 30.4) if len(reached) else float("nan")
+    return float(steps[reached[0]] / 30.4) if len(reached) else float("nan")
 
 
 def describe(label: str, series, reference, lang: str) -> list[str]:
