@@ -5,7 +5,8 @@
 Rewrites the default of each fitted parameter in simulation/parameters.py and points its
 source to the calibration's results, so the code says where each number came from. Run it
 after `barrios calibrate experiments/calibrate_joint.toml` (history matching: the most
-plausible point) or `experiments/calibrate_quito.toml` (ABC-SMC: the posterior median) when
+plausible point; `scripts/survey_frontier.py --centre` then writes the not-ruled-out set
+closest to the survey, centred on it at full scale) or `experiments/calibrate_quito.toml` (ABC-SMC: the posterior median) when
 the values pass the full-scale check (docs/calibration.md); then regenerate
 docs/parameters.md with `barrios params --markdown > docs/parameters.md`. A parameter
 adopted from an earlier calibration loses that calibration's label.
@@ -25,7 +26,10 @@ PARAMETERS = ROOT / "simulation" / "parameters.py"
 ADOPTED = "ABC-SMC posterior median (results/calibration/parameters.md)"
 ADOPTED_MATCHED = ("history matching to the survey, severe violence, victimization and "
                    "published effects: the most plausible point (results/calibration/README.md)")
-LABELS = (ADOPTED, ADOPTED_MATCHED)
+ADOPTED_CENTRED = ("history matching to the survey, severe violence, victimization and "
+                   "published effects: the set not ruled out closest to the survey, centred on "
+                   "it at full scale (scripts/survey_frontier.py; results/calibration/README.md)")
+LABELS = (ADOPTED, ADOPTED_MATCHED, ADOPTED_CENTRED)
 WIDTH = 100
 
 
@@ -66,7 +70,8 @@ def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "scenarios" / "calibrated.toml"
     text = path.read_text()
     values = tomllib.loads(text)["parameters"]
-    label = ADOPTED_MATCHED if "history matching" in text else ADOPTED
+    label = (ADOPTED_CENTRED if "centred on the survey" in text
+             else ADOPTED_MATCHED if "history matching" in text else ADOPTED)
     PARAMETERS.write_text(adopt(PARAMETERS.read_text(), values, label))
     print(f"updated {len(values)} defaults in {PARAMETERS.relative_to(ROOT)} from {path}")
 

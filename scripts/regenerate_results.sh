@@ -6,7 +6,7 @@
 # that made them).
 #
 #   ./scripts/regenerate_results.sh            # everything (about 2 hours on 2 cores)
-#   ./scripts/regenerate_results.sh evidence   # one step: calibrate adopt evidence
+#   ./scripts/regenerate_results.sh evidence   # one step: calibrate centre adopt evidence
 #                                              #   sensitivity compare budget check
 #                                              #   (or reanalyse instead of calibrate)
 set -euo pipefail
@@ -15,7 +15,7 @@ B=.venv/bin/barrios
 PY=.venv/bin/python
 # runs of this model version (a study refuses a folder that holds another model's runs)
 RUNS=runs/regenerate-$(git rev-parse --short HEAD)
-steps=("${@:-calibrate adopt evidence sensitivity compare budget check}")
+steps=("${@:-calibrate centre adopt evidence sensitivity compare budget check}")
 times=benchmarks/results/study_times.tsv   # each step's wall time, for the README's table
 mkdir -p benchmarks/results
 
@@ -28,6 +28,9 @@ for step in ${steps[*]}; do
     reanalyse)    # the same from results/calibration/design.parquet, no runs: after a
                   # change in the analysis (emulators, checks, posterior), not the model
       $B calibrate experiments/calibrate_joint.toml --reanalyse ;;
+    centre)       # scenarios/calibrated.toml: the set not ruled out closest to the survey,
+                  # centred on it at full scale; results/calibration/frontier*.csv
+      $PY scripts/survey_frontier.py --centre ;;
     adopt)        # simulation/parameters.py defaults, docs/parameters.md
       $PY scripts/adopt_calibration.py scenarios/calibrated.toml
       $B params --markdown > docs/parameters.md ;;

@@ -121,10 +121,11 @@ class Params:
 
     # --- victimization (routine activity theory) -----------------------------------------------
     offences_per_offender_phase: float = _victimization(
-        0.7357, "attempts per active offender per phase", (0.1, 1.5), (0.0, 10.0),
+        0.7386, "attempts per active offender per phase", (0.1, 1.5), (0.0, 10.0),
         source="calibrated (to about 15% victimized per year); history matching to the survey, "
-               "severe violence, victimization and published effects: the most plausible point "
-               "(results/calibration/README.md)",
+               "severe violence, victimization and published effects: the set not ruled out "
+               "closest to the survey, centred on it at full scale (scripts/survey_frontier.py; "
+               "results/calibration/README.md)",
         meaning="Attempts an active offender makes in one day or night phase.")
     guardianship_effect: float = _victimization(
         2.0, "per unit street share", (0.5, 4.0), (0.0, 20.0),
@@ -136,27 +137,30 @@ class Params:
         source="assumed",
         meaning="People present at which half of an offender's attempts find a suitable target.")
     police_deterrence_effect: float = _victimization(
-        0.05297, "per unit police presence", (0.05, 0.5), (0.0, 5.0),
+        0.05378, "per unit police presence", (0.05, 0.5), (0.0, 5.0),
         source="Braga, Turchan, Papachristos & Hureau 2019 (hot-spots policing meta-analysis: "
                "crime down about 16% in treated places); history matching to the survey, severe "
-               "violence, victimization and published effects: the most plausible point "
-               "(results/calibration/README.md)",
+               "violence, victimization and published effects: the set not ruled out closest to "
+               "the survey, centred on it at full scale (scripts/survey_frontier.py; "
+               "results/calibration/README.md)",
         meaning="Log-reduction of offence success per unit of police presence.")
     collective_efficacy_effect: float = _victimization(
-        1.134, "per unit collective efficacy", (0.1, 1.5), (0.0, 5.0),
+        1.099, "per unit collective efficacy", (0.1, 1.5), (0.0, 5.0),
         source="Bennett, Holloway & Farrington 2008 (neighbourhood watch meta-analysis: crime down "
                "16-26%): a mature committee (efficacy at its equilibrium, about 0.27 at the "
                "default join and leave rates) lowers offence success by about 19%; new committees "
                "get there as membership builds, over about two years; history matching to the "
-               "survey, severe violence, victimization and published effects: the most plausible "
-               "point (results/calibration/README.md)",
+               "survey, severe violence, victimization and published effects: the set not ruled "
+               "out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Log-reduction of offence success per unit of committee-built collective "
                 "efficacy.")
     lighting_night_risk_reduction: float = _victimization(
-        0.3216, "share", (0.05, 0.4), PROB,
+        0.3326, "share", (0.05, 0.4), PROB,
         source="Welsh & Farrington 2008 (street lighting meta-analysis: crime down 21%); history "
                "matching to the survey, severe violence, victimization and published effects: the "
-               "most plausible point (results/calibration/README.md)",
+               "set not ruled out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Reduction of night-time offence success in a fully lit barrio.")
     disorder_risk_effect: float = _victimization(
         0.4, "per unit disorder", (0.1, 0.8), (0.0, 5.0),
@@ -200,13 +204,14 @@ class Params:
         source="assumed (seeds 001-002: migrants' limited support networks)",
         meaning="Relative risk of residents in human mobility.")
     severe_share: float = _victimization(
-        6.631e-05, "share of incidents", (5e-5, 3e-3), PROB,
+        6.648e-05, "share of incidents", (5e-5, 3e-3), PROB,
         source="calibrated to Quito's ~8 homicides per 100,000 (seed 000): the ABC-SMC posterior "
                "median (results/calibration/parameters.md, 0.000405, when every victim counted "
                "alike) divided by 2.5, the mean of men_severe_factor over victims, when victims' "
                "sex entered; to be recalibrated; history matching to the survey, severe violence, "
-               "victimization and published effects: the most plausible point "
-               "(results/calibration/README.md)",
+               "victimization and published effects: the set not ruled out closest to the survey, "
+               "centred on it at full scale (scripts/survey_frontier.py; "
+               "results/calibration/README.md)",
         meaning="Share of incidents that are severe violence (the homicide analogue) against a "
                 "woman in a barrio of average disadvantage without recruitment (a man's: "
                 "men_severe_factor times it).")
@@ -336,16 +341,18 @@ class Params:
 
     # --- perception (Prieto Curiel & Bishop 2017) ----------------------------------------------
     safe_public_baseline: float = _perception(
-        0.6191, "perceived safety 0-1", (0.4, 0.7), PROB,
+        0.6287, "perceived safety 0-1", (0.4, 0.7), PROB,
         source="calibrated to 41% feeling safe in public spaces in the baseline (seed 000); "
                "history matching to the survey, severe violence, victimization and published "
-               "effects: the most plausible point (results/calibration/README.md)",
+               "effects: the set not ruled out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Mean personal baseline of perceived safety in public spaces.")
     safe_neighbourhood_baseline: float = _perception(
-        0.6453, "perceived safety 0-1", (0.45, 0.7), PROB,
+        0.6504, "perceived safety 0-1", (0.45, 0.7), PROB,
         source="calibrated to 51% feeling safe in neighbourhoods in the baseline (seed 000); "
                "history matching to the survey, severe violence, victimization and published "
-               "effects: the most plausible point (results/calibration/README.md)",
+               "effects: the set not ruled out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Mean personal baseline of perceived safety in the own neighbourhood.")
     baseline_heterogeneity: float = _perception(
         0.15, "sd", (0.08, 0.25), (0.0, 1.0),
@@ -364,10 +371,11 @@ class Params:
         source="assumed",
         meaning="Shift of youths' baseline perceived safety.")
     memory_decay: float = _perception(
-        0.01345, "per day", (0.005, 0.08), PROB,
+        0.01254, "per day", (0.005, 0.08), PROB,
         source="Prieto Curiel & Bishop 2017 (memory loss; form, not rate); history matching to the "
-               "survey, severe violence, victimization and published effects: the most plausible "
-               "point (results/calibration/README.md)",
+               "survey, severe violence, victimization and published effects: the set not ruled "
+               "out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Daily rate at which perceived safety returns toward the current target "
                 "(half-life ln 2 / rate days).")
     own_victimization_drop: float = _perception(
@@ -387,10 +395,11 @@ class Params:
         source="assumed (vicarious victimization: Skogan & Maxfield 1981)",
         meaning="Drop of perceived safety when a tie is victimized.")
     fear_contagion: float = _perception(
-        0.04201, "share of the gap per conversation", (0.01, 0.15), PROB,
+        0.04614, "share of the gap per conversation", (0.01, 0.15), PROB,
         source="Prieto Curiel & Bishop 2017 (fear spreads more easily than reassurance; form, not "
                "rate); history matching to the survey, severe violence, victimization and "
-               "published effects: the most plausible point (results/calibration/README.md)",
+               "published effects: the set not ruled out closest to the survey, centred on it at "
+               "full scale (scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Pull toward a more fearful tie's perception after a conversation.")
     reassurance: float = _perception(
         0.02, "share of the gap per conversation", (0.0, 0.08), PROB,
@@ -407,19 +416,21 @@ class Params:
         meaning="Drop of neighbourhood perception per local incident, divided among the barrio's "
                 "residents.")
     disorder_perception_effect: float = _perception(
-        0.2097, "perceived safety per unit", (0.03, 0.3), PROB,
+        0.2855, "perceived safety per unit", (0.03, 0.3), PROB,
         source="Skogan 1990 (disorder and decline); assumed; not fitted: the survey figures cannot "
                "separate it from the fitted effects (README, Calibration); history matching to the "
-               "survey, severe violence, victimization and published effects: the most plausible "
-               "point (results/calibration/README.md)",
+               "survey, severe violence, victimization and published effects: the set not ruled "
+               "out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Fall of the safety target with visible disorder.")
     lighting_perception_effect: float = _perception(
-        0.005053, "perceived safety per unit", (0.0, 0.25), PROB,
+        0.005319, "perceived safety per unit", (0.0, 0.25), PROB,
         source="ABC-SMC posterior median fitted to the Quito survey itself "
                "(results/calibration/parameters.md); Painter 1996 and Kaplan & Chalfin 2021 find "
                "people feel safer under brighter light, with no size in these units; history "
                "matching to the survey, severe violence, victimization and published effects: the "
-               "most plausible point (results/calibration/README.md)",
+               "set not ruled out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Rise of the public-space safety target with lighting coverage.",
         evidence=(0.0, 0.012, "Lorenc et al. 2013 (little evidence that lighting reduces fear, "
                   "read as within 2 points) held against the randomized lighting trial "
@@ -427,11 +438,12 @@ class Params:
                   "parameter): above about 0.012 the trial's effect on feeling safe in the "
                   "neighbourhood exceeds 2 points"))
     police_visibility_perception_effect: float = _perception(
-        0.001446, "perceived safety per unit", (0.0, 0.12), PROB,
+        0.001317, "perceived safety per unit", (0.0, 0.12), PROB,
         source="assumed; not fitted: the survey figures cannot separate it from the fitted effects "
                "(README, Calibration); history matching to the survey, severe violence, "
-               "victimization and published effects: the most plausible point "
-               "(results/calibration/README.md)",
+               "victimization and published effects: the set not ruled out closest to the survey, "
+               "centred on it at full scale (scripts/survey_frontier.py; "
+               "results/calibration/README.md)",
         meaning="Rise of the safety target per unit of visible police presence.",
         evidence=(0.0, 0.01, "Gill et al. 2014 (community policing: a small, non-significant "
                   "improvement in fear, read as -2 to +3 points) held against the randomized "
@@ -439,10 +451,11 @@ class Params:
                   "parameter): above about 0.01 the trial's effect on feeling safe in the "
                   "neighbourhood exceeds 3 points"))
     committee_perception_effect: float = _perception(
-        0.1917, "perceived safety per unit", (0.02, 0.25), PROB,
+        0.2412, "perceived safety per unit", (0.02, 0.25), PROB,
         source="mechanism: participation and collective efficacy (Sampson et al. 1997); size:; "
                "history matching to the survey, severe violence, victimization and published "
-               "effects: the most plausible point (results/calibration/README.md)",
+               "effects: the set not ruled out closest to the survey, centred on it at full scale "
+               "(scripts/survey_frontier.py; results/calibration/README.md)",
         meaning="Rise of the neighbourhood safety target with collective efficacy (members "
                 "feel committee_member_perception_share of it on top).")
     migrant_inclusion_safety_gain: float = _perception(
