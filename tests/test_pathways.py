@@ -10,15 +10,16 @@ from tests.conftest import SCENARIOS
 
 def test_contributions_of_an_active_and_an_idle_channel(tmp_path, capsys):
     """In the lighting-only scenario, with a strong direct effect of light on fear planted
-    (0.1, the survey-only fit's value: above the run noise of six short runs, though not
-    of three since the seven-wave defaults; the calibrated default is too small to see at
-    this size), lighting's direct effect
+    (0.25, twenty times what the fear studies allow: it contributes about 5.5 points
+    against a 95% half-width of about 1 over six short runs; 0.1, the survey-only fit's
+    value, sat at the run noise's edge once the adopted defaults of 2026-12-03 made fear
+    noisier; the calibrated default is too small to see at this size), lighting's direct effect
     contributes to the rise in public spaces; migrant inclusion, which that
     scenario does not run, contributes exactly nothing (the runs are identical on common
     seeds)."""
     scenario = tmp_path / "lit.toml"
     scenario.write_text(f'extend = "{(SCENARIOS / "lighting_only.toml").as_posix()}"\n'
-                        'name = "lit"\n[parameters]\nlighting_perception_effect = 0.1\n')
+                        'name = "lit"\n[parameters]\nlighting_perception_effect = 0.25\n')
     status = main(["pathways", str(scenario), "--replications", "6",
                    "--years", "1", "--scale", "500", "--out", str(tmp_path / "out"),
                    "--workers", "2", "--quiet"])
