@@ -35,14 +35,18 @@ def deviations(loaded, emulators, aimed: list[str], x: np.ndarray) -> np.ndarray
     return np.column_stack([emulators[n].predict(u)[0] - observed[n] for n in aimed])
 
 
-def score(loaded, emulators, aimed: list[str], x: np.ndarray, cutoff: float):
+def score(loaded, emulators, aimed: list[str], x: np.ndarray, cutoff: float) -> np.ndarray:
     """The worst deviation of each point, plus the penalty for any other observation
-    above the cut-off; with the deviations and the implausibilities."""
-    dev = deviations(loaded, emulators, aimed, x)
-    imp = implausibility(loaded, emulators, x, held=True)
-    others = imp.drop(columns=[n for n in aimed if n in imp])
-    excess = np.maximum(others.max(axis=1).to_numpy() - cutoff, 0.0) if others.shape[1] else 0.0
-    return np.abs(dev).max(axis=1) + PENALTY * excess, dev, imp
+    above the cut-off (the aimed ones' emulators are asked once: for their deviations)."""
+    return _objective(deviations(loaded, emulators, aimed, x),
+                      implausibility(loaded, emulators, x, held=True, skip=tuple(aimed)), cutoff)
+
+
+def _objective(dev: np.ndarray, others: pd.DataFrame, cutoff: float) -> np.ndarray:
+    worst = np.abs(dev).max(axis=1)
+    if not others.shape[1]:
+        return worst
+    return worst + PENALTY * np.maximum(others.max(axis=1).to_numpy() - cutoff, 0.0)
 
 
 def closest(loaded, emulators, aimed: list[str], candidates: np.ndarray, *, cutoff: float,
@@ -61,14 +65,15 @@ def closest(loaded, emulators, aimed: list[str], candidates: np.ndarray, *, cuto
 
 
 def _best(loaded, emulators, aimed, x, cutoff, keep):
-    s = score(loaded, emulators, aimed, x, cutoff)[0]
+    s = score(loaded, emulators, aimed, x, cutoff)
     return x[np.argsort(s, kind="stable")[:keep]]
 
 
 def _table(loaded, emulators, aimed, pool, cutoff) -> pd.DataFrame:
-    s, dev, imp = score(loaded, emulators, aimed, pool, cutoff)
+    dev = deviations(loaded, emulators, aimed, pool)
+    imp = implausibility(loaded, emulators, pool, held=True)
     frame = pd.DataFrame(pool, columns=loaded.space.names)
-    frame["worst"] = s
+    frame["worst"] = _objective(dev, imp.drop(columns=aimed, errors="ignore"), cutoff)
     for j, name in enumerate(aimed):
         frame[f"dev_{name}"] = dev[:, j]
     for name in imp:

@@ -705,7 +705,7 @@ def write_scenario(result: MatchResult, path: Path):
     """The calibrated values as a scenario file, with their provenance and ranges."""
     loaded = result.loaded
     passed = int((result.validation["inside_95"] >= 0.95).sum()) if len(result.validation) else 0
-    lines = [
+    header = [
         "# Calibrated parameter values: the most plausible point of a history matching with",
         "# Gaussian-process emulators (docs/calibration.md).",
         "# Written by `barrios calibrate`; do not edit by hand (run the calibration again).",
@@ -716,17 +716,25 @@ def write_scenario(result: MatchResult, path: Path):
         f"# Emulators at the 95% validation target: {passed} of {len(result.validation)}.",
         "# Report, figures and hold-outs: results/calibration/",
         "# simulation/parameters.py carries these values as defaults "
-        "(scripts/adopt_calibration.py).", "",
-        'name = "calibrated"',
-        'description = "Parameter values from the joint calibration (history matching)"',
-        'title = "Calibrated parameter values"',
-        'title_es = "Valores calibrados de los parámetros"',
-        'kind = "parameters"   # not an intervention mix: the workshop does not offer it', "",
-        "[parameters]"]
-    space, nroy = loaded.space, result.nroy
+        "(scripts/adopt_calibration.py)."]
+    path.write_text(calibrated_text(loaded, result.best, result.nroy, header), encoding="utf-8")
+
+
+def calibrated_text(loaded, values: dict[str, float], nroy: pd.DataFrame, header: list[str],
+                    description: str = "Parameter values from the joint calibration "
+                                       "(history matching)") -> str:
+    """A parameters scenario (scenarios/calibrated.toml) of ``values``, each with its
+    not-ruled-out 5-95% range and prior, below ``header`` (comment lines)."""
+    lines = [*header, "",
+             'name = "calibrated"',
+             f'description = "{description}"',
+             'title = "Calibrated parameter values"',
+             'title_es = "Valores calibrados de los parámetros"',
+             'kind = "parameters"   # not an intervention mix: the workshop does not offer it', "",
+             "[parameters]"]
+    space = loaded.space
     for i, name in enumerate(space.names):
-        value = result.best[name]
         kept = (f"not ruled out 5-95%: {nroy[name].quantile(0.05):.4g}-"
                 f"{nroy[name].quantile(0.95):.4g}; " if len(nroy) else "")
-        lines.append(f"{name} = {value:.4g}  # {kept}prior {space.low[i]:.4g}-{space.high[i]:.4g}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines.append(f"{name} = {values[name]:.4g}  # {kept}prior {space.low[i]:.4g}-{space.high[i]:.4g}")
+    return "\n".join(lines) + "\n"

@@ -132,11 +132,12 @@ def _fit(u: np.ndarray, y: np.ndarray, spec, held: np.ndarray | None = None):
 
 
 def implausibility(loaded, emulators: dict[str, Emulator], x: np.ndarray,
-                   held: bool = False) -> pd.DataFrame:
-    """Each observation's implausibility at each point (held-out ones only if ``held``)."""
+                   held: bool = False, skip: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Each observation's implausibility at each point (held-out ones only if ``held``;
+    none of those named in ``skip``)."""
     u = loaded.space.to_unit(x)
     return pd.DataFrame({obs.name: _implausibility(obs, emulators[obs.name], u)
-                         for obs in _observed(loaded, held)})
+                         for obs in _observed(loaded, held) if obs.name not in skip})
 
 
 def not_ruled_out(loaded, sets, candidates, held: bool = False) -> pd.DataFrame:

@@ -6,8 +6,9 @@ Rewrites the default of each fitted parameter in simulation/parameters.py and po
 source to the calibration's results, so the code says where each number came from. Run it
 after `barrios calibrate experiments/calibrate_joint.toml` (history matching: the most
 plausible point; `scripts/survey_frontier.py --centre` then writes the not-ruled-out set
-closest to the survey, centred on it at full scale) or `experiments/calibrate_quito.toml` (ABC-SMC: the posterior median) when
-the values pass the full-scale check (docs/calibration.md); then regenerate
+closest to the survey, centred on it at full scale) or `experiments/calibrate_quito.toml`
+(ABC-SMC: the posterior median) when the values pass the full-scale check
+(docs/calibration.md); then regenerate
 docs/parameters.md with `barrios params --markdown > docs/parameters.md`. A parameter
 adopted from an earlier calibration loses that calibration's label.
 """

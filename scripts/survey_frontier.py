@@ -74,21 +74,16 @@ def search(loaded, first_wave: int, seed: int):
 
 def confirm(loaded, frontier: pd.DataFrame, count: int, replications: int) -> pd.DataFrame:
     """The best ``count`` sets on the full city, far enough apart to differ."""
-    import barrios
-
-    scenario = (FILE.parent / loaded.spec.scenario).resolve()  # the full city, not [city]
+    observed = _observed(loaded)
     rows = []
     for i, row in _distinct(frontier, loaded.space, count).iterrows():
-        parameters = {n: float(row[n]) for n in loaded.space.names}
-        outcomes = barrios.run(scenario, replications=replications,
-                               parameters=parameters).outcomes
-        full = {n: 100 * outcomes[n].mean() for n in SURVEY}
-        observed = {o.name: 100 * o.observed for o in loaded.observations}
-        rows.append({"rank": i, **{f"emulated_{n}": 100 * (row[f"dev_{n}"]) + observed[n]
-                                   for n in SURVEY},
-                     **{f"full_{n}": full[n] for n in SURVEY},
-                     "full_worst": max(abs(full[n] - observed[n]) for n in SURVEY),
-                     "full_severe": outcomes["severe_violence_per_100k_end"].mean()})
+        point = {n: float(row[n]) for n in loaded.space.names}
+        full = _full_city(loaded, point, None, replications)
+        rows.append({"rank": i,
+                     **{f"emulated_{n}": 100 * (row[f"dev_{n}"] + observed[n]) for n in SURVEY},
+                     **{f"full_{n}": 100 * full[n] for n in SURVEY},
+                     "full_worst": 100 * max(abs(full[n] - observed[n]) for n in SURVEY),
+                     "full_severe": full["severe_violence_per_100k_end"]})
     return pd.DataFrame(rows)
 
 
@@ -123,26 +118,34 @@ def centre(loaded, emulators, frontier: pd.DataFrame, seed: int, replications: i
             break
         for pair, baseline in BASELINES.items():
             point[baseline] -= offsets[pair] / _slope(loaded, history, pair, baseline)
-    x = np.array([[point[n] for n in names]])
     from experiments.implausibility import implausibility
+
+    x = np.array([[point[n] for n in names]])
     largest = implausibility(loaded, emulators, x, held=True).iloc[0]
     return point, pd.DataFrame(history), largest
 
 
-def _full_city(loaded, point: dict, seed: int, replications: int) -> dict:
+def _full_city(loaded, point: dict, seed: int | None, replications: int) -> dict:
+    """The Quito plan at ``point`` on the full city (the scenario without the calibration's
+    [city]): the survey-day figures and severe violence, means over the replications
+    (``seed`` None: the scenario's)."""
     import barrios
 
     scenario = (FILE.parent / loaded.spec.scenario).resolve()
     outcomes = barrios.run(scenario, seed=seed, replications=replications,
                            parameters=point).outcomes
-    figures = {n: float(outcomes[n].mean()) for n in SURVEY}
-    print("  full city:", ", ".join(f"{100 * v:.2f}" for v in figures.values()), flush=True)
+    figures = {n: float(outcomes[n].mean()) for n in [*SURVEY, "severe_violence_per_100k_end"]}
+    print("  full city:", ", ".join(f"{100 * figures[n]:.2f}" for n in SURVEY), flush=True)
     return figures
+
+
+def _observed(loaded) -> dict[str, float]:
+    return {o.name: o.observed for o in loaded.observations}
 
 
 def _offset(loaded, figures: dict, pair: str) -> float:
     """The pair's mean on the survey days less the observed pair's mean (a share)."""
-    observed = {o.name: o.observed for o in loaded.observations}
+    observed = _observed(loaded)
     days = [f"{pair}_on_survey_start", f"{pair}_on_survey_end"]
     return float(np.mean([figures[d] - observed[d] for d in days]))
 
@@ -156,11 +159,12 @@ def _slope(loaded, history: list[dict], pair: str, baseline: str) -> float:
 
 def write_centred(loaded, point: dict, largest: pd.Series, path: Path) -> None:
     """scenarios/calibrated.toml from the centred set, with how it was chosen."""
+    from experiments.history_matching import calibrated_text
+
     nroy = pd.read_parquet(FOLDER / "nroy.parquet")
     design = pd.read_parquet(FOLDER / "design.parquet")
     validation = pd.read_csv(FOLDER / "validation.csv")
-    space = loaded.space
-    lines = [
+    header = [
         "# Calibrated parameter values: history matching with Gaussian-process emulators",
         "# (docs/calibration.md), the set not ruled out that comes closest to the survey on",
         "# the full city, centred on the survey at full scale (scripts/survey_frontier.py",
@@ -175,19 +179,10 @@ def write_centred(loaded, point: dict, largest: pd.Series, path: Path) -> None:
         f"# Largest implausibility on the emulators, every observation: {largest.max():.2f} "
         f"({largest.idxmax()}); cut-off {loaded.spec.matching.cutoff:g}.",
         "# simulation/parameters.py carries these values as defaults "
-        "(scripts/adopt_calibration.py).", "",
-        'name = "calibrated"',
-        'description = "Parameter values from the joint calibration (history matching), '
-        'centred on the survey at full scale"',
-        'title = "Calibrated parameter values"',
-        'title_es = "Valores calibrados de los parámetros"',
-        'kind = "parameters"   # not an intervention mix: the workshop does not offer it', "",
-        "[parameters]"]
-    for i, name in enumerate(space.names):
-        lines.append(f"{name} = {point[name]:.4g}  # not ruled out 5-95%: "
-                     f"{nroy[name].quantile(0.05):.4g}-{nroy[name].quantile(0.95):.4g}; "
-                     f"prior {space.low[i]:.4g}-{space.high[i]:.4g}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        "(scripts/adopt_calibration.py)."]
+    text = calibrated_text(loaded, point, nroy, header, "Parameter values from the joint "
+                           "calibration (history matching), centred on the survey at full scale")
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
